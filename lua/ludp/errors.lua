@@ -1,0 +1,76 @@
+-- Error objects as in Node.js: tables with name, code, message and stack.
+--
+-- Misuse raises them with error(err, 0); failures of the operating system
+-- (negative libuv codes) become SystemErrors carrying errno and syscall, and
+-- go to a callback or an 'error' event instead.
+
+local core = require("ludp.core")
+
+local errors = {}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "ludp.Error"
+errors.Error = Error
+
+function Error.__tostring(e)
+  return string.format("%s [%s]: %s", e.name, e.code, e.message)
+end
+
+-- Makes an error object; level counts as in error() for the stack.
+function errors.new(name, code, message, level)
+  local e = setmetatable({ name = name, code = code, message = message }, Error)
+  e.stack = tostring(e) .. "\n" .. debug.traceback("", (level or 1) + 1):sub(2)
+  return e
+end
+
+function errors.is_error(v)
+  return getmetatable(v) == Error
+end
+
+-- Raises at the caller's caller: the user's line, not ours.
+function errors.raise(name, code, message)
+  error(errors.new(name, code, message, 3), 0)
+end
+
+function errors.type_error(code, message)
+  errors.raise("TypeError", code, message)
+end
+
+function errors.range_error(code, message)
+  errors.raise("RangeError", code, message)
+end
+
+-- ERR_INVALID_ARG_TYPE for argument 'what' that should be 'expected'.
+function errors.arg_type(what, expected, value)
+  local got = type(value)
+  if got == "string" then
+    got = string.format("type string (%q)", value)
+  elseif got == "number" then
+    got = "type number (" .. tostring(value) .. ")"
+  elseif got == "nil" then
+    got = "nil"
+  else
+    got = "type " .. got
+  end
+  errors.raise("TypeError", "ERR_INVALID_ARG_TYPE", string.format(
+    'The "%s" argument must be %s. Received %s', what, expected, got))
+end
+
+-- A SystemError from a negative libuv status, as Node's exceptionWithHostPort.
+-- Fields: code ("EADDRINUSE"), errno (negative), syscall, address, port.
+function errors.uv(status, syscall, address, port, extra)
+  local code = core.errname(status)
+  local msg = syscall .. " " .. code
+  if address then
+    msg = msg .. " " .. address .. (port and port ~= 0 and (":" .. port) or "")
+  elseif extra then
+    msg = msg .. " " .. extra
+  end
+  local e = errors.new("SystemError", code, msg, 2)
+  e.errno, e.syscall, e.address, e.port = status, syscall, address, port
+  if extra and not address then e.hostname = extra end
+  return e
+end
+
+return errors

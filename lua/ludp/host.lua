@@ -1,0 +1,1 @@
+return { main = function(...) print("host", ...) return 0 end }

@@ -1,0 +1,94 @@
+-- Helpers for busted suites that drive real sockets on the loop.
+--
+--   local T = require("ludp.test")
+--   it("echoes", function()
+--     T.run(function(done)
+--       local s = dgram.createSocket("udp4")
+--       s:on("message", T.expect(function(msg) s:close(done) end, 1))
+--       ...
+--     end)
+--   end)
+--
+-- T.run runs the loop until done() is called; it fails when the watchdog
+-- fires first (default 5 s), when a callback made by T.expect was called
+-- another number of times than expected, or when handles are left active
+-- after done() (sockets not closed, timers still pending).
+
+local core = require("ludp.core")
+
+local T = { timeout = 5000 }
+
+local expectations
+
+-- Wraps fn to count its calls; T.run checks the count is exactly n
+-- (default 1) when done() is called.
+function T.expect(fn, n)
+  assert(expectations, "T.expect must be called inside T.run")
+  local e = { n = n or 1, calls = 0, where = debug.traceback("", 2) }
+  expectations[#expectations + 1] = e
+  return function(...)
+    e.calls = e.calls + 1
+    if fn then return fn(...) end
+  end
+end
+
+local function describe_handles(h)
+  local parts = {}
+  for kind, n in pairs(h) do parts[#parts + 1] = kind .. "=" .. n end
+  table.sort(parts)
+  return table.concat(parts, ", ")
+end
+
+-- Runs body(done) and then the loop until done() is called.
+function T.run(body, timeout)
+  local finished, timed_out = false, false
+  expectations = {}
+  local watchdog = core.timer()
+  watchdog:start(timeout or T.timeout, 0, function()
+    timed_out = true
+    core.stop()
+  end)
+  local function done()
+    if finished then error("done() called twice", 2) end
+    finished = true
+    watchdog:close()
+    core.stop()                   -- after this pass, close callbacks included
+  end
+  local ok, err = pcall(function()
+    body(done)
+    core.run()
+  end)
+  if not finished and not watchdog:is_closing() then watchdog:close() end
+  local mine = expectations
+  expectations = nil
+  if not ok then error(err, 0) end
+  if timed_out then
+    error(string.format("timed out after %d ms before done() was called",
+                        timeout or T.timeout), 2)
+  end
+  if not finished then error("the loop ended before done() was called", 2) end
+  for _, e in ipairs(mine) do
+    if e.calls ~= e.n then
+      error(string.format("callback expected %d call(s), got %d%s", e.n,
+                          e.calls, e.where), 2)
+    end
+  end
+  core.run("nowait")              -- let close callbacks of done() finish
+  local left = core.handles()
+  if next(left) then
+    error("handles left active after done(): " .. describe_handles(left), 2)
+  end
+end
+
+-- A free UDP port on 127.0.0.1 (it may be taken by someone else later:
+-- prefer binding to port 0 and reading address().port).
+function T.port(family)
+  local u = core.udp(family == 6 and 6 or 4)
+  u:bind(family == 6 and "::1" or "127.0.0.1", 0)
+  local _, port = u:getsockname()
+  u:close()
+  core.run("nowait")
+  return port
+end
+
+return T

@@ -1,0 +1,87 @@
+/*
+** check.c
+** uv_check_t and uv_idle_t, for setImmediate: the check handle runs the
+** immediates after the poll phase, and an idle handle keeps poll from
+** blocking while any are pending, as in Node.js.
+*/
+
+#include "ludp.h"
+
+#define CHECK_T "ludp.check"
+#define IDLE_T "ludp.idle"
+
+static void on_check (uv_check_t *c) {
+  ludp_handle *lh = c->data;
+  lua_rawgeti(lh->L, LUA_REGISTRYINDEX, lh->cb_ref);
+  ludp_call(lh->L, 0);
+}
+
+static void on_idle (uv_idle_t *i) {
+  (void)i;                         /* its only job is to exist */
+}
+
+static int check_new (lua_State *L) {
+  ludp_handle *lh = ludp_handle_new(L, CHECK_T, sizeof(uv_check_t));
+  uv_check_init(ludp_loop(), (uv_check_t *)lh->h);
+  return 1;
+}
+
+static int idle_new (lua_State *L) {
+  ludp_handle *lh = ludp_handle_new(L, IDLE_T, sizeof(uv_idle_t));
+  uv_idle_init(ludp_loop(), (uv_idle_t *)lh->h);
+  return 1;
+}
+
+/* c:start(fn) / i:start(): anchored while started. */
+static int check_start (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, CHECK_T);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  ludp_ref_set(L, &lh->cb_ref, 2);
+  ludp_handle_anchor(L, lh, 1);
+  uv_check_start((uv_check_t *)lh->h, on_check);
+  return 0;
+}
+
+static int check_stop (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, CHECK_T);
+  uv_check_stop((uv_check_t *)lh->h);
+  ludp_handle_unanchor(L, lh);
+  return 0;
+}
+
+static int idle_start (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, IDLE_T);
+  ludp_handle_anchor(L, lh, 1);
+  uv_idle_start((uv_idle_t *)lh->h, on_idle);
+  return 0;
+}
+
+static int idle_stop (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, IDLE_T);
+  uv_idle_stop((uv_idle_t *)lh->h);
+  ludp_handle_unanchor(L, lh);
+  return 0;
+}
+
+static void new_type (lua_State *L, const char *tname, lua_CFunction start,
+                      lua_CFunction stop) {
+  if (luaL_newmetatable(L, tname)) {
+    lua_pushcfunction(L, start);
+    lua_setfield(L, -2, "start");
+    lua_pushcfunction(L, stop);
+    lua_setfield(L, -2, "stop");
+    ludp_handle_methods(L, tname);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+}
+
+void ludp_open_check (lua_State *L) {
+  new_type(L, CHECK_T, check_start, check_stop);
+  new_type(L, IDLE_T, idle_start, idle_stop);
+  lua_pushcfunction(L, check_new);
+  lua_setfield(L, -2, "check");
+  lua_pushcfunction(L, idle_new);
+  lua_setfield(L, -2, "idle");
+}

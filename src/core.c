@@ -1,0 +1,99 @@
+/*
+** core.c
+** The ludp.core module: the C half of the library, loaded by the host and
+** by stock lua5.4 alike. Everything here is internal; the public modules
+** (dgram, events, timers, ludp) are written in Lua on top of it.
+*/
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ludp.h"
+
+extern char **environ;
+
+/* core.errname(status) -> "EADDRINUSE" */
+static int core_errname (lua_State *L) {
+  return ludp_push_uverr(L, (int)luaL_checkinteger(L, 1));
+}
+
+/* core.strerror(status) -> "address already in use" */
+static int core_strerror (lua_State *L) {
+  lua_pushstring(L, uv_strerror((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+/* core.hrtime() -> nanoseconds (integer) from an arbitrary point. */
+static int core_hrtime (lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)uv_hrtime());
+  return 1;
+}
+
+/* core.exit(code): leaves at once, flushing stdio. */
+static int core_exit (lua_State *L) {
+  int code = (int)luaL_optinteger(L, 1, 0);
+  fflush(NULL);
+  exit(code);
+  return 0;
+}
+
+/* core.environ() -> table of the environment. */
+static int core_environ (lua_State *L) {
+  char **e;
+  lua_newtable(L);
+  for (e = environ; *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (eq == NULL) continue;
+    lua_pushlstring(L, *e, (size_t)(eq - *e));
+    lua_pushstring(L, eq + 1);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* core.setenv(name, value|nil) */
+static int core_setenv (lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const char *value = luaL_optstring(L, 2, NULL);
+  int r = value ? uv_os_setenv(name, value) : uv_os_unsetenv(name);
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+/* core.isatty(fd) -> whether fd is a terminal */
+static int core_isatty (lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  lua_pushboolean(L, fd >= 0 && fd <= 0x7fffffff &&
+                     uv_guess_handle((uv_file)fd) == UV_TTY);
+  return 1;
+}
+
+static const luaL_Reg core_funcs[] = {
+  {"isatty", core_isatty},
+  {"errname", core_errname},
+  {"strerror", core_strerror},
+  {"hrtime", core_hrtime},
+  {"exit", core_exit},
+  {"environ", core_environ},
+  {"setenv", core_setenv},
+  {NULL, NULL}
+};
+
+int luaopen_ludp_core (lua_State *L) {
+  luaL_newlib(L, core_funcs);
+  ludp_open_loop(L);
+  ludp_open_timer(L);
+  ludp_open_check(L);
+  ludp_open_signal(L);
+  ludp_open_dns(L);
+  ludp_open_udp(L);
+  lua_pushinteger(L, (lua_Integer)uv_os_getpid());
+  lua_setfield(L, -2, "pid");
+  lua_pushliteral(L, "linux");
+  lua_setfield(L, -2, "platform");
+  lua_pushliteral(L, LUDP_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

@@ -1,0 +1,180 @@
+/*
+** handle.c
+** Boxes for libuv handles, shared by every handle type. A box is a small
+** userdata pointing at malloc'd memory that holds the uv handle. The memory
+** is freed only in the close callback, so a box collected by Lua can still
+** close its handle safely. While the loop needs a handle (it is active, or
+** closing with a callback to call) the box is anchored in the registry.
+*/
+
+#include <stdlib.h>
+
+#include "ludp.h"
+
+
+void ludp_ref_set (lua_State *L, int *ref, int idx) {
+  idx = lua_absindex(L, idx);
+  ludp_ref_clear(L, ref);
+  if (!lua_isnoneornil(L, idx)) {
+    lua_pushvalue(L, idx);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+}
+
+void ludp_ref_clear (lua_State *L, int *ref) {
+  if (*ref != LUA_NOREF && *ref != LUA_REFNIL)
+    luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+  *ref = LUA_NOREF;
+}
+
+
+ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
+  ludp_handle **box = lua_newuserdatauv(L, sizeof(*box), 1);
+  ludp_handle *lh;
+  *box = NULL;                     /* closed state until all is ready */
+  luaL_setmetatable(L, tname);
+  lh = calloc(1, LUDP_HANDLE_OFFSET + size);
+  if (lh == NULL)
+    luaL_error(L, "not enough memory");
+  lh->h = (uv_handle_t *)((char *)lh + LUDP_HANDLE_OFFSET);
+  lh->h->data = lh;
+  lh->L = ludp_state();
+  lh->self_ref = lh->close_ref = lh->cb_ref = LUA_NOREF;
+  lh->box = box;
+  *box = lh;
+  return lh;
+}
+
+ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname) {
+  ludp_handle **box = luaL_checkudata(L, arg, tname);
+  if (*box == NULL || (*box)->closing)
+    luaL_error(L, "attempt to use a closed handle");
+  return *box;
+}
+
+void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx) {
+  if (lh->self_ref == LUA_NOREF)
+    ludp_ref_set(L, &lh->self_ref, idx);
+}
+
+void ludp_handle_unanchor (lua_State *L, ludp_handle *lh) {
+  ludp_ref_clear(L, &lh->self_ref);
+}
+
+
+/* Releases what Lua holds for the handle; no Lua call. */
+static void release (ludp_handle *lh) {
+  lua_State *L = lh->L;
+  ludp_ref_clear(L, &lh->cb_ref);
+  ludp_ref_clear(L, &lh->close_ref);
+  ludp_handle_unanchor(L, lh);
+}
+
+static void on_close (uv_handle_t *h) {
+  ludp_handle *lh = h->data;
+  if (!lh->collected) {
+    lua_State *L = lh->L;
+    *lh->box = NULL;
+    if (lh->on_free) lh->on_free(lh);
+    if (lh->close_ref != LUA_NOREF) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, lh->close_ref);
+      ludp_ref_clear(L, &lh->close_ref);
+      release(lh);                 /* before the call: it may throw */
+      ludp_call(L, 0);
+    }
+    else
+      release(lh);
+  }
+  free(lh);
+}
+
+/* h:close([fn]): closes once; fn runs in the close callback. */
+static int handle_close (lua_State *L) {
+  ludp_handle **box = luaL_checkudata(L, 1, lua_tostring(L,
+                                      lua_upvalueindex(1)));
+  ludp_handle *lh = *box;
+  if (lh == NULL || lh->closing) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  if (!lua_isnoneornil(L, 2))
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+  ludp_ref_set(L, &lh->close_ref, 2);
+  ludp_handle_anchor(L, lh, 1);    /* alive until on_close */
+  lh->closing = 1;
+  uv_close(lh->h, on_close);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __gc: a box nobody reaches any more closes its handle, silently. */
+static int handle_gc (lua_State *L) {
+  ludp_handle **box = lua_touserdata(L, 1);
+  ludp_handle *lh = *box;
+  if (lh == NULL) return 0;
+  *box = NULL;
+  if (lh->on_free) lh->on_free(lh);
+  lh->on_free = NULL;
+  release(lh);
+  lh->collected = 1;
+  if (!lh->closing) {
+    lh->closing = 1;
+    uv_close(lh->h, on_close);
+  }
+  return 0;
+}
+
+static ludp_handle *upcheck (lua_State *L) {
+  return ludp_handle_check(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static int handle_ref (lua_State *L) {
+  uv_ref(upcheck(L)->h);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int handle_unref (lua_State *L) {
+  uv_unref(upcheck(L)->h);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int handle_has_ref (lua_State *L) {
+  lua_pushboolean(L, uv_has_ref(upcheck(L)->h));
+  return 1;
+}
+
+static int handle_is_closing (lua_State *L) {
+  ludp_handle **box = luaL_checkudata(L, 1, lua_tostring(L,
+                                      lua_upvalueindex(1)));
+  lua_pushboolean(L, *box == NULL || (*box)->closing);
+  return 1;
+}
+
+void ludp_handle_methods (lua_State *L, const char *tname) {
+  static const luaL_Reg methods[] = {
+    {"close", handle_close},
+    {"ref", handle_ref},
+    {"unref", handle_unref},
+    {"has_ref", handle_has_ref},
+    {"is_closing", handle_is_closing},
+    {"__gc", handle_gc},
+    {NULL, NULL}
+  };
+  lua_pushstring(L, tname);
+  luaL_setfuncs(L, methods, 1);
+}
+
+
+int ludp_push_uverr (lua_State *L, int status) {
+  lua_pushstring(L, uv_err_name(status));
+  return 1;
+}
+
+int ludp_fail (lua_State *L, int status) {
+  lua_pushnil(L);
+  ludp_push_uverr(L, status);
+  lua_pushinteger(L, status);
+  return 3;
+}

@@ -1,0 +1,100 @@
+/*
+** ludp.h
+** Internal interface between the C files of ludp: the loop and its one
+** protected call, handle boxes, and the luaopen functions of the core.
+*/
+
+#ifndef LUDP_H
+#define LUDP_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <uv.h>
+
+#define LUDP_VERSION "ludp 0.1.0"
+
+/* ------------------------------------------------------------------ loop */
+
+/* The one loop of the process, and the main Lua thread that callbacks use. */
+uv_loop_t *ludp_loop (void);
+lua_State *ludp_state (void);
+void ludp_set_state (lua_State *L);
+
+/*
+** Calls the function below 'nargs' arguments on the stack in protected
+** mode, then drains the nextTick queue. An error goes to the uncaught
+** handler; one that nothing handles stops the loop and is raised again by
+** core.run(). Pops the function and its arguments; returns 0 on success.
+*/
+int ludp_call (lua_State *L, int nargs);
+
+/* Runs the nextTick queue until it is empty (pcall per callback). */
+void ludp_drain_ticks (lua_State *L);
+
+/* Whether an unhandled error is pending (the loop should stop). */
+int ludp_failed (void);
+
+/* --------------------------------------------------------------- handles */
+
+/*
+** Every libuv handle lives in malloc'd memory behind a small userdata box,
+** so that a collected box can still be closed safely: the memory is freed
+** in the close callback, never before. 'data' of the uv handle points to
+** its ludp_handle.
+*/
+typedef struct ludp_handle {
+  uv_handle_t *h;     /* the libuv handle (its memory follows this struct) */
+  lua_State *L;
+  int self_ref;       /* anchors the box while the loop needs it */
+  int close_ref;      /* Lua function called once closed, or LUA_NOREF */
+  int cb_ref;         /* the handle's event callback, or LUA_NOREF */
+  int closing;        /* uv_close was called */
+  int collected;      /* the box was collected: no Lua callbacks any more */
+  struct ludp_handle **box;  /* the box pointing here, while not collected */
+  void (*on_free) (struct ludp_handle *lh);  /* type's cleanup, or NULL */
+} ludp_handle;
+
+/* The uv handle of a box sits after the struct, suitably aligned. */
+#define LUDP_HANDLE_OFFSET ((sizeof(ludp_handle) + 15) & ~(size_t)15)
+
+/* Creates a box with metatable 'tname' holding a new handle of 'size'
+** bytes; pushes the box. The caller initialises the uv handle. */
+ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size);
+
+/* Checks that argument 'arg' is an open handle box of type 'tname'. */
+ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname);
+
+/* Takes/releases the anchor that keeps the box alive (box at 'idx'). */
+void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx);
+void ludp_handle_unanchor (lua_State *L, ludp_handle *lh);
+
+/* Replaces a registry reference with the value at 'idx' (nil clears). */
+void ludp_ref_set (lua_State *L, int *ref, int idx);
+void ludp_ref_clear (lua_State *L, int *ref);
+
+/* Methods shared by every handle type: close, ref, unref, has_ref,
+** is_closing, __gc. Adds them to the metatable at the top of the stack. */
+void ludp_handle_methods (lua_State *L, const char *tname);
+
+/* Pushes the error name of a negative libuv status ("EADDRINUSE"). */
+int ludp_push_uverr (lua_State *L, int status);
+
+/* Pushes nil, name, status for a failed call; returns 3. */
+int ludp_fail (lua_State *L, int status);
+
+/* ----------------------------------------------------------- submodules */
+
+void ludp_open_loop (lua_State *L);
+void ludp_open_timer (lua_State *L);
+void ludp_open_check (lua_State *L);
+void ludp_open_signal (lua_State *L);
+void ludp_open_dns (lua_State *L);
+void ludp_open_udp (lua_State *L);
+
+/* The only symbol core.so exports. */
+__attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);
+
+/* Embedded Lua modules of the host (modules.c). */
+void ludp_preload_modules (lua_State *L);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+** main.c
+** The ludp host: a Lua state with the built-in modules preloaded, handing
+** the command line to ludp.host (Lua), which runs the script or the REPL
+** and the loop, and returns the exit status. Afterwards every handle is
+** closed and freed, so leak checkers see a clean exit.
+*/
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <lualib.h>
+
+#include "ludp.h"
+
+/* Runs ludp.host.main(argv...) -> exit status. */
+static int pmain (lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  int i;
+  luaL_openlibs(L);
+  ludp_preload_modules(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "ludp.host");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "main");
+  luaL_checkstack(L, argc, "too many arguments");
+  for (i = 0; i < argc; i++)
+    lua_pushstring(L, argv[i]);
+  lua_call(L, argc, 1);
+  return 1;
+}
+
+static int msghandler (lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) msg = luaL_typename(L, 1);
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int main (int argc, char **argv) {
+  lua_State *L;
+  int status, code;
+  signal(SIGPIPE, SIG_IGN);        /* a closed peer must not kill a server */
+  L = luaL_newstate();
+  if (L == NULL) {
+    fprintf(stderr, "ludp: cannot create state: not enough memory\n");
+    return 1;
+  }
+  ludp_set_state(L);
+  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  status = lua_pcall(L, 2, 1, 1);
+  if (status != LUA_OK) {          /* a failure of the host itself */
+    fprintf(stderr, "ludp: %s\n", lua_tostring(L, -1));
+    code = 1;
+  }
+  else
+    code = (int)lua_tointeger(L, -1);
+  fflush(stdout);
+  lua_close(L);                    /* __gc closes every handle */
+  ludp_set_state(NULL);
+  uv_run(ludp_loop(), UV_RUN_NOWAIT);
+  uv_loop_close(ludp_loop());
+  return code;
+}

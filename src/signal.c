@@ -1,0 +1,107 @@
+/*
+** signal.c
+** uv_signal_t for process.on("SIGINT", ...). Signal names map to numbers
+** here; a started signal handle is anchored until stopped.
+*/
+
+#include <signal.h>
+#include <string.h>
+
+#include "ludp.h"
+
+#define SIGNAL_T "ludp.signal"
+
+static const struct { const char *name; int num; } signals[] = {
+  {"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT},
+  {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGPIPE", SIGPIPE},
+  {"SIGALRM", SIGALRM}, {"SIGTERM", SIGTERM}, {"SIGCHLD", SIGCHLD},
+  {"SIGCONT", SIGCONT}, {"SIGTSTP", SIGTSTP}, {"SIGTTIN", SIGTTIN},
+  {"SIGTTOU", SIGTTOU}, {"SIGWINCH", SIGWINCH}, {"SIGBREAK", -1},
+  {NULL, 0}
+};
+
+static int signum (const char *name) {
+  int i;
+  for (i = 0; signals[i].name; i++)
+    if (strcmp(signals[i].name, name) == 0) return signals[i].num;
+  return 0;
+}
+
+static const char *signame (int num) {
+  int i;
+  for (i = 0; signals[i].name; i++)
+    if (signals[i].num == num) return signals[i].name;
+  return "SIGUNKNOWN";
+}
+
+static void on_signal (uv_signal_t *s, int num) {
+  ludp_handle *lh = s->data;
+  lua_rawgeti(lh->L, LUA_REGISTRYINDEX, lh->cb_ref);
+  lua_pushstring(lh->L, signame(num));
+  ludp_call(lh->L, 1);
+}
+
+static int signal_new (lua_State *L) {
+  ludp_handle *lh = ludp_handle_new(L, SIGNAL_T, sizeof(uv_signal_t));
+  uv_signal_init(ludp_loop(), (uv_signal_t *)lh->h);
+  return 1;
+}
+
+/* s:start(name, fn) -> status */
+static int signal_start (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, SIGNAL_T);
+  int num = signum(luaL_checkstring(L, 2)), r;
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  if (num <= 0) {
+    lua_pushinteger(L, UV_EINVAL);
+    return 1;
+  }
+  r = uv_signal_start((uv_signal_t *)lh->h, on_signal, num);
+  if (r == 0) {
+    ludp_ref_set(L, &lh->cb_ref, 3);
+    ludp_handle_anchor(L, lh, 1);
+  }
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+static int signal_stop (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1, SIGNAL_T);
+  uv_signal_stop((uv_signal_t *)lh->h);
+  ludp_handle_unanchor(L, lh);
+  return 0;
+}
+
+/* core.is_signal(name) -> whether 'name' is a signal we know. */
+static int core_is_signal (lua_State *L) {
+  const char *name = lua_tostring(L, 1);
+  lua_pushboolean(L, name != NULL && signum(name) > 0);
+  return 1;
+}
+
+/* core.kill(pid, name) -> status */
+static int core_kill (lua_State *L) {
+  lua_Integer pid = luaL_checkinteger(L, 1);
+  int num = signum(luaL_checkstring(L, 2));
+  lua_pushinteger(L, num > 0 ? uv_kill((int)pid, num) : UV_EINVAL);
+  return 1;
+}
+
+void ludp_open_signal (lua_State *L) {
+  if (luaL_newmetatable(L, SIGNAL_T)) {
+    lua_pushcfunction(L, signal_start);
+    lua_setfield(L, -2, "start");
+    lua_pushcfunction(L, signal_stop);
+    lua_setfield(L, -2, "stop");
+    ludp_handle_methods(L, SIGNAL_T);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, signal_new);
+  lua_setfield(L, -2, "signal");
+  lua_pushcfunction(L, core_is_signal);
+  lua_setfield(L, -2, "is_signal");
+  lua_pushcfunction(L, core_kill);
+  lua_setfield(L, -2, "kill");
+}

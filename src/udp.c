@@ -1,0 +1,489 @@
+/*
+** udp.c
+** The UDP handle: a thin binding of uv_udp_t, as Node's udp_wrap is.
+** Methods return libuv status codes (0 or negative) and never raise for a
+** failure of the operating system; dgram.lua turns codes into errors.
+** The hot path is here: a datagram arriving calls one Lua function with
+** (msg, address, port); a reply tries uv_udp_try_send straight from the
+** string's bytes and queues a copy only when the kernel says EAGAIN.
+*/
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "ludp.h"
+
+#define UDP_T "ludp.udp"
+
+/* A parsed destination, kept so replies to the same peer need no parse. */
+typedef struct {
+  char ip[64];
+  size_t iplen;
+  int port;
+  struct sockaddr_storage sa;
+} addr_cache;
+
+typedef struct {
+  addr_cache dst;        /* last destination parsed by send */
+  int family;            /* AF_INET / AF_INET6 requested at creation */
+} udp_extra;
+
+#define UDP_SIZE (sizeof(uv_udp_t) + sizeof(udp_extra))
+
+static uv_udp_t *udp_of (ludp_handle *lh) {
+  return (uv_udp_t *)lh->h;
+}
+
+static udp_extra *extra_of (ludp_handle *lh) {
+  return (udp_extra *)((char *)lh->h + sizeof(uv_udp_t));
+}
+
+static ludp_handle *check_udp (lua_State *L) {
+  return ludp_handle_check(L, 1, UDP_T);
+}
+
+static int push_status (lua_State *L, int status) {
+  lua_pushinteger(L, status);
+  return 1;
+}
+
+
+/* Parses ip/port into 'sa' for this socket's family; 0 or UV_EINVAL. */
+static int parse_addr (udp_extra *x, const char *ip, size_t len, int port,
+                       const struct sockaddr **out) {
+  addr_cache *c = &x->dst;
+  int r;
+  if (c->iplen == len && c->port == port && memcmp(c->ip, ip, len) == 0) {
+    *out = (const struct sockaddr *)&c->sa;
+    return 0;
+  }
+  if (len >= sizeof(c->ip))
+    return UV_EINVAL;
+  if (x->family == AF_INET6)
+    r = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&c->sa);
+  else
+    r = uv_ip4_addr(ip, port, (struct sockaddr_in *)&c->sa);
+  if (r != 0) {
+    c->iplen = (size_t)-1;
+    return r;
+  }
+  memcpy(c->ip, ip, len);
+  c->iplen = len;
+  c->port = port;
+  *out = (const struct sockaddr *)&c->sa;
+  return 0;
+}
+
+/* Checks an optional ip string + port at 'i', 'i+1' and parses them. */
+static int arg_addr (lua_State *L, ludp_handle *lh, int i,
+                     const struct sockaddr **sa) {
+  size_t len;
+  const char *ip = luaL_checklstring(L, i, &len);
+  lua_Integer port = luaL_checkinteger(L, i + 1);
+  luaL_argcheck(L, port >= 0 && port <= 65535, i + 1, "port out of range");
+  return parse_addr(extra_of(lh), ip, len, (int)port, sa);
+}
+
+/* Pushes address, port and family ("IPv4"/"IPv6") of 'sa'; returns 3. */
+static int push_sockaddr (lua_State *L, const struct sockaddr *sa) {
+  char ip[INET6_ADDRSTRLEN];
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+    uv_ip6_name(a6, ip, sizeof ip);
+    lua_pushstring(L, ip);
+    lua_pushinteger(L, ntohs(a6->sin6_port));
+    lua_pushliteral(L, "IPv6");
+  }
+  else {
+    const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+    uv_ip4_name(a4, ip, sizeof ip);
+    lua_pushstring(L, ip);
+    lua_pushinteger(L, ntohs(a4->sin_port));
+    lua_pushliteral(L, "IPv4");
+  }
+  return 3;
+}
+
+
+/* ------------------------------------------------------------ creation */
+
+/* core.udp(family) -> box; family 4 or 6. No socket exists until bind. */
+static int udp_new (lua_State *L) {
+  lua_Integer fam = luaL_checkinteger(L, 1);
+  ludp_handle *lh;
+  int r;
+  luaL_argcheck(L, fam == 4 || fam == 6, 1, "family must be 4 or 6");
+  lh = ludp_handle_new(L, UDP_T, UDP_SIZE);
+  extra_of(lh)->family = fam == 6 ? AF_INET6 : AF_INET;
+  extra_of(lh)->dst.iplen = (size_t)-1;
+  r = uv_udp_init(ludp_loop(), udp_of(lh));
+  if (r != 0) {
+    *lh->box = NULL;
+    free(lh);
+    return ludp_fail(L, r);
+  }
+  return 1;
+}
+
+/* Creates the socket now, with SO_REUSEPORT, so bind can use it. */
+static int open_reuseport (ludp_handle *lh) {
+  int on = 1, r;
+  int fd = socket(extra_of(lh)->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return uv_translate_sys_error(errno);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    r = uv_translate_sys_error(errno);
+    close(fd);
+    return r;
+  }
+  r = uv_udp_open(udp_of(lh), fd);
+  if (r != 0) close(fd);
+  return r;
+}
+
+/* u:bind(ip, port, reuseaddr, ipv6only, reuseport) -> status */
+static int udp_bind (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const struct sockaddr *sa;
+  unsigned flags = 0;
+  int r = arg_addr(L, lh, 2, &sa);
+  if (r != 0) return push_status(L, r);
+  if (lua_toboolean(L, 4)) flags |= UV_UDP_REUSEADDR;
+  if (lua_toboolean(L, 5)) flags |= UV_UDP_IPV6ONLY;
+  if (lua_toboolean(L, 6) && (r = open_reuseport(lh)) != 0)
+    return push_status(L, r);
+  return push_status(L, uv_udp_bind(udp_of(lh), sa, flags));
+}
+
+/* u:open(fd) -> status: wraps an existing socket. */
+static int udp_open (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  lua_Integer fd = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, 2, "bad file descriptor");
+  return push_status(L, uv_udp_open(udp_of(lh), (uv_os_sock_t)fd));
+}
+
+/* u:connect(ip, port) -> status */
+static int udp_connect (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const struct sockaddr *sa;
+  int r = arg_addr(L, lh, 2, &sa);
+  if (r != 0) return push_status(L, r);
+  return push_status(L, uv_udp_connect(udp_of(lh), sa));
+}
+
+/* u:disconnect() -> status */
+static int udp_disconnect (lua_State *L) {
+  return push_status(L, uv_udp_connect(udp_of(check_udp(L)), NULL));
+}
+
+
+/* ------------------------------------------------------------- receive */
+
+/* One buffer for every socket: a receive callback consumes it at once. */
+static char recv_buf[64 * 1024];
+
+static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h; (void)suggested;
+  buf->base = recv_buf;
+  buf->len = sizeof recv_buf;
+}
+
+static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                     const struct sockaddr *addr, unsigned flags) {
+  ludp_handle *lh = h->data;
+  lua_State *L = lh->L;
+  (void)flags;
+  if (lh->closing || lh->cb_ref == LUA_NOREF)
+    return;                        /* closed by an earlier handler */
+  if (nread == 0 && addr == NULL)
+    return;                        /* nothing more to read */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+  if (nread < 0) {                 /* onmessage(nil, errname, status) */
+    lua_pushnil(L);
+    ludp_push_uverr(L, (int)nread);
+    lua_pushinteger(L, nread);
+    ludp_call(L, 3);
+    return;
+  }
+  lua_pushlstring(L, buf->base, (size_t)nread);
+  push_sockaddr(L, addr);
+  lua_pop(L, 1);                   /* the family is the socket's */
+  ludp_call(L, 3);
+}
+
+/* u:recv_start(onmessage) -> status. Anchors the box until close. */
+static int udp_recv_start (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  int r;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  r = uv_udp_recv_start(udp_of(lh), on_alloc, on_recv);
+  if (r == 0 || r == UV_EALREADY) {
+    ludp_ref_set(L, &lh->cb_ref, 2);
+    ludp_handle_anchor(L, lh, 1);
+    r = 0;
+  }
+  return push_status(L, r);
+}
+
+/* u:recv_stop() -> status */
+static int udp_recv_stop (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  return push_status(L, uv_udp_recv_stop(udp_of(lh)));
+}
+
+
+/* ---------------------------------------------------------------- send */
+
+typedef struct {
+  uv_udp_send_t req;
+  ludp_handle *lh;
+  int cb_ref;
+  char data[1];
+} send_req;
+
+static void on_send (uv_udp_send_t *req, int status) {
+  send_req *sr = req->data;
+  ludp_handle *lh = sr->lh;
+  if (sr->cb_ref != LUA_NOREF && !lh->collected) {
+    lua_State *L = lh->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sr->cb_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, sr->cb_ref);
+    lua_pushinteger(L, status);
+    ludp_call(L, 1);
+  }
+  free(sr);
+}
+
+#define MAX_BUFS 64
+
+/* Fills 'bufs' from a string or an array of strings at 'i'; returns count.
+** offset/length (bytes) apply to a single string only. */
+static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
+  size_t len;
+  const char *s;
+  int n, k;
+  if (lua_type(L, i) == LUA_TSTRING) {
+    s = lua_tolstring(L, i, &len);
+    bufs[0] = uv_buf_init((char *)s, (unsigned)len);
+    *total = len;
+    return 1;
+  }
+  luaL_checktype(L, i, LUA_TTABLE);
+  n = (int)luaL_len(L, i);
+  luaL_argcheck(L, n <= MAX_BUFS, i, "too many pieces in one datagram");
+  *total = 0;
+  for (k = 0; k < n; k++) {
+    if (lua_rawgeti(L, i, k + 1) != LUA_TSTRING)
+      luaL_argerror(L, i, "array of strings expected");
+    s = lua_tolstring(L, -1, &len);
+    lua_pop(L, 1);                 /* still anchored by the table */
+    bufs[k] = uv_buf_init((char *)s, (unsigned)len);
+    *total += len;
+  }
+  return n;
+}
+
+/*
+** u:send(data, ip, port, cb) -> status, bytes
+** data: string or array of strings; ip nil for a connected socket.
+** status 0: sent now, cb not called (the caller defers it); 1: queued,
+** cb(status) runs when sent; negative: failed now, cb not called.
+*/
+static int udp_send (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const struct sockaddr *sa = NULL;
+  uv_buf_t bufs[MAX_BUFS];
+  size_t total, off;
+  send_req *sr;
+  int n, r, k;
+  n = get_bufs(L, 2, bufs, &total);
+  if (!lua_isnil(L, 3) && (r = arg_addr(L, lh, 3, &sa)) != 0)
+    return push_status(L, r);
+  if (!lua_isnoneornil(L, 5))
+    luaL_checktype(L, 5, LUA_TFUNCTION);
+  r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
+  if (r >= 0) {
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, r);
+    return 2;
+  }
+  if (r != UV_EAGAIN && r != UV_ENOSYS)
+    return push_status(L, r);
+  /* The kernel is full or sends are queued: queue a copy, in order. */
+  sr = malloc(sizeof(send_req) + total);
+  if (sr == NULL)
+    return push_status(L, UV_ENOMEM);
+  for (off = 0, k = 0; k < n; k++) {
+    memcpy(sr->data + off, bufs[k].base, bufs[k].len);
+    off += bufs[k].len;
+  }
+  bufs[0] = uv_buf_init(sr->data, (unsigned)total);
+  sr->req.data = sr;
+  sr->lh = lh;
+  sr->cb_ref = LUA_NOREF;
+  r = uv_udp_send(&sr->req, udp_of(lh), bufs, 1, sa, on_send);
+  if (r != 0) {
+    free(sr);
+    return push_status(L, r);
+  }
+  if (!lua_isnoneornil(L, 5)) {
+    lua_pushvalue(L, 5);
+    sr->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_pushinteger(L, 1);
+  lua_pushinteger(L, (lua_Integer)total);
+  return 2;
+}
+
+
+/* ------------------------------------------------------------- queries */
+
+/* u:getsockname() -> address, port, family | nil, errname, status */
+static int udp_getsockname (lua_State *L) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int r = uv_udp_getsockname(udp_of(check_udp(L)), (struct sockaddr *)&ss,
+                             &len);
+  if (r != 0) return ludp_fail(L, r);
+  return push_sockaddr(L, (struct sockaddr *)&ss);
+}
+
+static int udp_getpeername (lua_State *L) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int r = uv_udp_getpeername(udp_of(check_udp(L)), (struct sockaddr *)&ss,
+                             &len);
+  if (r != 0) return ludp_fail(L, r);
+  return push_sockaddr(L, (struct sockaddr *)&ss);
+}
+
+static int udp_send_queue (lua_State *L) {
+  uv_udp_t *u = udp_of(check_udp(L));
+  lua_pushinteger(L, (lua_Integer)uv_udp_get_send_queue_size(u));
+  lua_pushinteger(L, (lua_Integer)uv_udp_get_send_queue_count(u));
+  return 2;
+}
+
+static int udp_fileno (lua_State *L) {
+  uv_os_fd_t fd;
+  int r = uv_fileno(check_udp(L)->h, &fd);
+  if (r != 0) return ludp_fail(L, r);
+  lua_pushinteger(L, fd);
+  return 1;
+}
+
+
+/* ------------------------------------------------------------- options */
+
+static int udp_set_broadcast (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  return push_status(L, uv_udp_set_broadcast(udp_of(lh), lua_toboolean(L, 2)));
+}
+
+static int udp_set_ttl (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  int ttl = (int)luaL_checkinteger(L, 2);
+  return push_status(L, uv_udp_set_ttl(udp_of(lh), ttl));
+}
+
+static int udp_set_multicast_ttl (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  int ttl = (int)luaL_checkinteger(L, 2);
+  return push_status(L, uv_udp_set_multicast_ttl(udp_of(lh), ttl));
+}
+
+static int udp_set_multicast_loop (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  return push_status(L, uv_udp_set_multicast_loop(udp_of(lh),
+                                                  lua_toboolean(L, 2)));
+}
+
+static int udp_set_multicast_interface (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const char *iface = luaL_optstring(L, 2, NULL);
+  return push_status(L, uv_udp_set_multicast_interface(udp_of(lh), iface));
+}
+
+/* u:set_membership(group, iface|nil, join) -> status */
+static int udp_set_membership (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const char *group = luaL_checkstring(L, 2);
+  const char *iface = luaL_optstring(L, 3, NULL);
+  uv_membership m = lua_toboolean(L, 4) ? UV_JOIN_GROUP : UV_LEAVE_GROUP;
+  return push_status(L, uv_udp_set_membership(udp_of(lh), group, iface, m));
+}
+
+/* u:set_source_membership(source, group, iface|nil, join) -> status */
+static int udp_set_source_membership (lua_State *L) {
+  ludp_handle *lh = check_udp(L);
+  const char *source = luaL_checkstring(L, 2);
+  const char *group = luaL_checkstring(L, 3);
+  const char *iface = luaL_optstring(L, 4, NULL);
+  uv_membership m = lua_toboolean(L, 5) ? UV_JOIN_GROUP : UV_LEAVE_GROUP;
+  return push_status(L, uv_udp_set_source_membership(udp_of(lh), group,
+                                                     iface, source, m));
+}
+
+/* u:buffer_size("recv"|"send"[, n]) -> size | nil, errname, status.
+** With n > 0 it sets; the kernel's (doubled) value is returned either way. */
+static int udp_buffer_size (lua_State *L) {
+  static const char *const which[] = {"recv", "send", NULL};
+  ludp_handle *lh = check_udp(L);
+  int w = luaL_checkoption(L, 2, NULL, which);
+  lua_Integer set = luaL_optinteger(L, 3, 0);
+  int v, r;
+  luaL_argcheck(L, set >= 0 && set <= 0x7fffffff, 3, "size out of range");
+  v = (int)set;
+  r = w == 0 ? uv_recv_buffer_size(lh->h, &v) : uv_send_buffer_size(lh->h, &v);
+  if (r != 0) return ludp_fail(L, r);
+  if (set > 0) {
+    v = 0;
+    r = w == 0 ? uv_recv_buffer_size(lh->h, &v)
+               : uv_send_buffer_size(lh->h, &v);
+    if (r != 0) return ludp_fail(L, r);
+  }
+  lua_pushinteger(L, v);
+  return 1;
+}
+
+
+static const luaL_Reg udp_methods[] = {
+  {"bind", udp_bind},
+  {"open", udp_open},
+  {"connect", udp_connect},
+  {"disconnect", udp_disconnect},
+  {"recv_start", udp_recv_start},
+  {"recv_stop", udp_recv_stop},
+  {"send", udp_send},
+  {"getsockname", udp_getsockname},
+  {"getpeername", udp_getpeername},
+  {"send_queue", udp_send_queue},
+  {"fileno", udp_fileno},
+  {"set_broadcast", udp_set_broadcast},
+  {"set_ttl", udp_set_ttl},
+  {"set_multicast_ttl", udp_set_multicast_ttl},
+  {"set_multicast_loop", udp_set_multicast_loop},
+  {"set_multicast_interface", udp_set_multicast_interface},
+  {"set_membership", udp_set_membership},
+  {"set_source_membership", udp_set_source_membership},
+  {"buffer_size", udp_buffer_size},
+  {NULL, NULL}
+};
+
+/* Adds core.udp to the table on top. */
+void ludp_open_udp (lua_State *L) {
+  if (luaL_newmetatable(L, UDP_T)) {
+    luaL_setfuncs(L, udp_methods, 0);
+    ludp_handle_methods(L, UDP_T);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, udp_new);
+  lua_setfield(L, -2, "udp");
+}
