@@ -217,6 +217,12 @@ static int core_run (lua_State *L) {
   return 1;
 }
 
+/* core.failed() -> whether an unhandled error is stopping the loop. */
+static int core_failed (lua_State *L) {
+  lua_pushboolean(L, failed);
+  return 1;
+}
+
 /* core.traceback() -> traceback string of the last error thrown. */
 static int core_traceback (lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, traceback_ref);
@@ -272,6 +278,7 @@ static const luaL_Reg loop_funcs[] = {
   {"set_uncaught", core_set_uncaught},
   {"run", core_run},
   {"traceback", core_traceback},
+  {"failed", core_failed},
   {"stop", core_stop},
   {"alive", core_alive},
   {"now", core_now},

@@ -17,7 +17,7 @@ function Error.__tostring(e)
   return string.format("%s [%s]: %s", e.name, e.code, e.message)
 end
 
--- Makes an error object; level counts as in error() for the stack.
+-- Makes an error object; its stack starts at 'level' (1: the caller).
 function errors.new(name, code, message, level)
   local e = setmetatable({ name = name, code = code, message = message }, Error)
   e.stack = tostring(e) .. "\n" .. debug.traceback("", (level or 1) + 1):sub(2)
@@ -30,7 +30,7 @@ end
 
 -- Raises at the caller's caller: the user's line, not ours.
 function errors.raise(name, code, message)
-  error(errors.new(name, code, message, 3), 0)
+  error(errors.new(name, code, message, 2), 0)
 end
 
 function errors.type_error(code, message)

@@ -1,0 +1,136 @@
+-- process: Node's process object for Lua.
+--
+-- An EventEmitter whose methods work with a dot as in Node
+-- (process.on("exit", fn)) and with a colon. 'uncaughtException' listeners
+-- take errors that nothing else caught; listening for a signal name
+-- ("SIGINT", "SIGTERM"...) installs a libuv signal handle, unref'd as in
+-- Node, so the listener alone does not keep the process alive.
+
+local core = require("ludp.core")
+local errors = require("ludp.errors")
+local EventEmitter = require("events")
+
+local process = EventEmitter.new()
+
+process.pid = core.pid
+process.platform = core.platform
+process.version = core.version
+process.versions = { ludp = core.version:match("[%d.]+"), lua = _VERSION }
+process.argv = {}
+process.exitCode = nil
+process.stdout, process.stderr, process.stdin = io.stdout, io.stderr, io.stdin
+
+-- Methods taking the emitter: accept process.on(...) and process:on(...).
+for _, name in ipairs({ "on", "addListener", "once", "prependListener",
+                        "prependOnceListener", "off", "removeListener",
+                        "removeAllListeners", "emit", "listeners",
+                        "rawListeners", "listenerCount", "eventNames",
+                        "setMaxListeners", "getMaxListeners" }) do
+  local method = EventEmitter[name]
+  process[name] = function(a, ...)
+    if a == process then return method(process, ...) end
+    return method(process, a, ...)
+  end
+end
+
+-- process.env reads and writes the real environment.
+process.env = setmetatable({}, {
+  __index = function(_, k) return type(k) == "string" and os.getenv(k) or nil end,
+  __newindex = function(_, k, v)
+    if type(k) ~= "string" then errors.arg_type("name", "of type string", k) end
+    core.setenv(k, v ~= nil and tostring(v) or nil)
+  end,
+  __pairs = function()
+    return next, core.environ(), nil
+  end,
+})
+
+function process.nextTick(fn, ...)
+  if type(fn) ~= "function" then
+    errors.arg_type("callback", "of type function", fn)
+  end
+  core.next_tick(fn, ...)
+end
+
+-- process.hrtime([prev]) -> { seconds, nanoseconds }; hrtime.bigint() -> ns.
+process.hrtime = setmetatable({
+  bigint = function() return core.hrtime() end,
+}, {
+  __call = function(_, prev)
+    local ns = core.hrtime()
+    if prev ~= nil then
+      if type(prev) ~= "table" then errors.arg_type("time", "an instance of table", prev) end
+      ns = ns - ((prev[1] or 0) * 1000000000 + (prev[2] or 0))
+    end
+    return { ns // 1000000000, ns % 1000000000 }
+  end,
+})
+
+function process.kill(pid, sig)
+  local r = core.kill(pid, sig or "SIGTERM")
+  if r < 0 then error(errors.uv(r, "kill"), 2) end
+  return true
+end
+
+-- ------------------------------------------------------------------- exit
+
+local exiting = false
+
+-- Emits 'exit' once with the final code; listeners may change exitCode.
+function process._emit_exit(code)
+  if exiting then return process.exitCode or 0 end
+  exiting = true
+  process.exitCode = code or process.exitCode or 0
+  process.emit("exit", process.exitCode)
+  return process.exitCode or 0
+end
+
+-- process.exit([code]): 'exit' listeners run, then the process ends.
+function process.exit(code)
+  if code ~= nil then
+    if math.type(code) ~= "integer" then
+      errors.arg_type("code", "of type number (integer)", code)
+    end
+    process.exitCode = code
+  end
+  local ok, err = pcall(process._emit_exit, process.exitCode)
+  if not ok then
+    io.stderr:write("ludp: ", tostring(err), "\n")
+    core.exit(1)
+  end
+  core.exit(process.exitCode or 0)
+end
+
+-- ---------------------------------------------------- uncaught and signals
+
+core.set_uncaught(function(err)
+  if process.listenerCount("uncaughtException") == 0 then return false end
+  process.emit("uncaughtException", err, "uncaughtException")
+  return true
+end)
+
+local signal_handles = {}
+
+process.on("newListener", function(name)
+  if type(name) == "string" and not signal_handles[name]
+     and core.is_signal(name) then
+    local h = core.signal()
+    local r = h:start(name, function(sig) process.emit(sig, sig) end)
+    if r < 0 then
+      h:close()
+      error(errors.uv(r, "uv_signal_start", nil, nil, name), 3)
+    end
+    h:unref()
+    signal_handles[name] = h
+  end
+end)
+
+process.on("removeListener", function(name)
+  local h = signal_handles[name]
+  if h and process.listenerCount(name) == 0 then
+    signal_handles[name] = nil
+    h:close()
+  end
+end)
+
+return process
