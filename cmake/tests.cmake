@@ -1,0 +1,45 @@
+# Tests: every busted spec in spec/ is one ctest test, run under lua5.4 with
+# the project's lua/ and build/lib on the paths (the .busted file), and with
+# LUDP_BIN pointing at the host for specs that run it as a process. Every
+# example runs as a smoke test through tests/run_example.sh.
+
+find_program(BUSTED busted)
+# Under the sanitizers the specs run inside the instrumented host itself
+# (busted --lua=ludp): stock lua5.4 cannot load an ASan-built core.so.
+if(LUDP_SANITIZE)
+  set(LUDP_SPEC_LUA "$<TARGET_FILE:ludp>")
+  list(APPEND LUDP_TEST_ENV_EXTRA
+       "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23"
+       "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+else()
+  set(LUDP_SPEC_LUA lua5.4)
+endif()
+file(GLOB LUDP_SPECS CONFIGURE_DEPENDS RELATIVE "${CMAKE_SOURCE_DIR}"
+     "${CMAKE_SOURCE_DIR}/spec/*_spec.lua")
+list(SORT LUDP_SPECS)
+set(LUDP_TEST_ENV "LUDP_BIN=$<TARGET_FILE:ludp>"
+    "LUDP_BUILD=${CMAKE_BINARY_DIR}" "LUDP_SOURCE=${CMAKE_SOURCE_DIR}"
+    ${LUDP_TEST_ENV_EXTRA})
+if(BUSTED)
+  foreach(spec IN LISTS LUDP_SPECS)
+    get_filename_component(name "${spec}" NAME_WE)
+    add_test(NAME "spec.${name}"
+             COMMAND ${BUSTED} --lua=${LUDP_SPEC_LUA} -o utfTerminal
+                     "--cpath=${CMAKE_BINARY_DIR}/lib/?.so" "${spec}"
+             WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+    set_tests_properties("spec.${name}" PROPERTIES
+      ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 120 LABELS spec)
+  endforeach()
+else()
+  message(WARNING "busted not found: the specs will not run")
+endif()
+
+file(GLOB LUDP_EXAMPLE_TESTS CONFIGURE_DEPENDS
+     "${CMAKE_SOURCE_DIR}/tests/examples/*.sh")
+foreach(t IN LISTS LUDP_EXAMPLE_TESTS)
+  get_filename_component(name "${t}" NAME_WE)
+  add_test(NAME "example.${name}" COMMAND bash "${t}"
+           WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+  set_tests_properties("example.${name}" PROPERTIES
+    ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 60 LABELS example)
+endforeach()
