@@ -43,3 +43,16 @@ foreach(t IN LISTS LUDP_EXAMPLE_TESTS)
   set_tests_properties("example.${name}" PROPERTIES
     ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 60 LABELS example)
 endforeach()
+
+# C-level tests: the C machinery itself (handle lifetime), built with the
+# core sources and, in the sanitizer build, instrumented like the rest.
+file(GLOB LUDP_C_TESTS CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/tests/c/test_*.c")
+foreach(t IN LISTS LUDP_C_TESTS)
+  get_filename_component(name "${t}" NAME_WE)
+  add_executable(${name} "${t}" ${LUDP_CORE_SOURCES})
+  target_compile_options(${name} PRIVATE ${LUDP_WARNINGS})
+  target_include_directories(${name} PRIVATE src)
+  target_link_libraries(${name} PRIVATE PkgConfig::LUA PkgConfig::UV m)
+  add_test(NAME "c.${name}" COMMAND ${name})
+  set_tests_properties("c.${name}" PROPERTIES TIMEOUT 60 LABELS c)
+endforeach()
