@@ -50,7 +50,9 @@ int ludp_failed (void) {
 ** the place it was thrown, for the report.
 */
 static int msghandler (lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
+  const char *msg = NULL;
+  if (lua_type(L, 1) == LUA_TSTRING)  /* lua_tostring would turn a number */
+    msg = lua_tostring(L, 1);         /* into a string in place */
   luaL_traceback(L, L, msg, 1);
   lua_rawseti(L, LUA_REGISTRYINDEX, traceback_ref);
   lua_settop(L, 1);
@@ -66,7 +68,8 @@ static void fail (lua_State *L) {
   }
   lua_rawseti(L, LUA_REGISTRYINDEX, error_ref);
   failed = 1;
-  uv_stop(ludp_loop());
+  if (running)                     /* a stop outside uv_run would linger */
+    uv_stop(ludp_loop());          /* and cut the next run short */
 }
 
 

@@ -24,7 +24,13 @@ static int timer_new (lua_State *L) {
   return 1;
 }
 
-/* t:start(timeout_ms, repeat_ms, fn) */
+/*
+** t:start(timeout_ms, repeat_ms, fn): counts from now, as Node does (it
+** updates the loop's time whenever it reads it). libuv counts from the
+** time cached at the start of the pass, so after a long callback, or
+** between two runs of the loop in library mode, a timeout would fire
+** early.
+*/
 static int timer_start (lua_State *L) {
   ludp_handle *lh = ludp_handle_check(L, 1, TIMER_T);
   lua_Integer timeout = luaL_checkinteger(L, 2);
@@ -34,6 +40,7 @@ static int timer_start (lua_State *L) {
   luaL_checktype(L, 4, LUA_TFUNCTION);
   ludp_ref_set(L, &lh->cb_ref, 4);
   ludp_handle_anchor(L, lh, 1);
+  uv_update_time(ludp_loop());
   uv_timer_start((uv_timer_t *)lh->h, on_timer, (uint64_t)timeout,
                  (uint64_t)repeat);
   return 0;

@@ -29,21 +29,22 @@ local function usage_error(progname, reason)
   return 2
 end
 
--- The text of an uncaught error: "<error>" and a traceback.
-function host.format_error(err)
+-- The text of an uncaught error: "<error>" and a traceback: 'tb', or the
+-- one the loop recorded where the error was thrown.
+function host.format_error(err, tb)
   if errors.is_error(err) and type(err.stack) == "string" then
     return err.stack
   end
-  local tb = core.traceback()
+  tb = tb or core.traceback()
   local msg = tostring(err)
   if type(err) == "string" and tb:sub(1, #msg) == msg then return tb end
   local at = tb:find("stack traceback:", 1, true)
   return msg .. (at and ("\n" .. tb:sub(at)) or "")
 end
 
-function host.report(err)
+function host.report(err, tb)
   io.stdout:flush()
-  io.stderr:write("ludp: ", host.format_error(err), "\n")
+  io.stderr:write("ludp: ", host.format_error(err, tb), "\n")
   io.stderr:flush()
 end
 
@@ -92,10 +93,16 @@ local function make_arg(progname, argv, script_at)
   return arg
 end
 
+-- Runs the 'exit' listeners; an error there is reported with its own
+-- traceback (the loop's record belongs to an earlier error).
 local function finish(process, code)
-  local ok, res = pcall(process._emit_exit, code)
+  local tb
+  local ok, res = xpcall(process._emit_exit, function(e)
+    tb = debug.traceback(type(e) == "string" and e or nil, 2)
+    return e
+  end, code)
   if not ok then
-    host.report(res)
+    host.report(res, tb)
     return 1
   end
   return math.tointeger(res) or 0
@@ -134,9 +141,11 @@ function host.main(progname, ...)
   local arg = make_arg(progname, argv, script_at)
   _G.arg = arg
   process.execPath = progname
+  -- Node: [execPath, script, args...]; no script entry for -e, nothing
+  -- more for the bare REPL (arg[1..] are then ludp's own options).
   process.argv = { progname }
-  for k = 0, #arg do process.argv[#process.argv + 1] = arg[k] end
-  if script_at == 0 then table.remove(process.argv, 2) end
+  local first = (script or opt.stdin) and 0 or script_at > 0 and 1 or #arg + 1
+  for k = first, #arg do process.argv[#process.argv + 1] = arg[k] end
 
   local chunks = {}
   for n, src in ipairs(opt.chunks) do
@@ -150,8 +159,8 @@ function host.main(progname, ...)
   if script or opt.stdin then
     local f, err
     if script then
-      local fh = io.open(script, "r")
-      if not fh then return usage_error(progname, "cannot open " .. script) end
+      local fh, why = io.open(script, "r")
+      if not fh then return usage_error(progname, "cannot open " .. why) end
       fh:close()
       f, err = loadfile(script)
     else

@@ -86,19 +86,27 @@ function process._emit_exit(code)
 end
 
 -- process.exit([code]): 'exit' listeners run, then the process ends.
+-- The code may be an integral float (3.0), as any integer is in Node; an
+-- error in an 'exit' listener is reported as uncaught errors are.
 function process.exit(code)
   if code ~= nil then
-    if math.type(code) ~= "integer" then
+    local n = type(code) == "number" and math.tointeger(code)
+    if not n then
       errors.arg_type("code", "of type number (integer)", code)
     end
-    process.exitCode = code
+    process.exitCode = n
   end
-  local ok, err = pcall(process._emit_exit, process.exitCode)
+  local ok, err = xpcall(process._emit_exit, function(e)
+    if errors.is_error(e) and type(e.stack) == "string" then return e.stack end
+    local msg = tostring(e)
+    return debug.traceback(msg, 2)
+  end, process.exitCode)
   if not ok then
-    io.stderr:write("ludp: ", tostring(err), "\n")
+    io.stdout:flush()
+    io.stderr:write("ludp: ", err, "\n")
     core.exit(1)
   end
-  core.exit(process.exitCode or 0)
+  core.exit(math.tointeger(process.exitCode) or 0)
 end
 
 -- ---------------------------------------------------- uncaught and signals

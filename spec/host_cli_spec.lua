@@ -1,0 +1,550 @@
+-- Spec for the ludp host (src/main.c, lua/ludp/host.lua): the command
+-- line, 'arg', exit statuses and what reaches stderr, through real
+-- processes of the built binary (LUDP_BIN, set by ctest).
+
+local BIN = os.getenv("LUDP_BIN") or "build/ludp"
+local LUA = "lua5.4"
+
+-- Guards every run against a hang (a hung host shows as status 124).
+local TIMEOUT = os.execute("command -v timeout >/dev/null 2>&1")
+                and "timeout -k 5 60 " or ""
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function spit(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- Temporary files made by a test, removed after it.
+local temps = {}
+local function temp(text)
+  local path = os.tmpname()
+  temps[#temps + 1] = path
+  if text then spit(path, text) end
+  return path
+end
+after_each(function()
+  for _, path in ipairs(temps) do os.remove(path) end
+  temps = {}
+end)
+
+-- Runs 'program' with the words of 'args' (stdin from the string 'input',
+-- else /dev/null). Returns { code, out, err, lines = stderr lines };
+-- death by signal n shows as code 128 + n, as in a shell.
+local function run_program(program, args, input)
+  local out, err = temp(), temp()
+  local words = { quote(program) }
+  for _, a in ipairs(args or {}) do words[#words + 1] = quote(a) end
+  local cmd = TIMEOUT .. table.concat(words, " ")
+    .. " <" .. quote(input and temp(input) or "/dev/null")
+    .. " >" .. quote(out) .. " 2>" .. quote(err)
+  local _, how, n = os.execute(cmd)
+  local r = { code = how == "signal" and 128 + n or n,
+              out = slurp(out), err = slurp(err), lines = {} }
+  for line in r.err:gmatch("[^\n]*") do r.lines[#r.lines + 1] = line end
+  return r
+end
+
+local function run(args, input) return run_program(BIN, args, input) end
+
+-- Runs a script file made of 'text' with 'args'; returns the result and
+-- the script's path.
+local function run_script(text, ...)
+  local path = temp(text)
+  return run({ path, ... }), path
+end
+
+-- Asserts the report of an uncaught error: exit 1, first stderr line
+-- exactly "ludp: " .. first, then a Lua traceback.
+local function assert_uncaught(r, first)
+  assert.equal(1, r.code)
+  assert.equal("ludp: " .. first, r.lines[1])
+  assert.matches("\nstack traceback:\n", r.err, 1, true)
+end
+
+local USAGE_FIRST = "usage: ludp [options] [script [args]]"
+
+describe("ludp script.lua args", function()
+  -- Prints what a script sees; arg[-1] (the interpreter) apart.
+  local SHOW_ARG = [[
+    local lo = -1
+    while arg[lo - 1] ~= nil do lo = lo - 1 end
+    for i = lo, #arg do
+      if i == lo then print("interpreter", arg[i] == INTERP)
+      else print(i, arg[i]) end
+    end
+    print("#arg", #arg)
+    print("...", select("#", ...), ...)
+  ]]
+
+  it("sets arg and ... exactly as stock lua5.4 does", function()
+    local path = temp()
+    local function show(interp)
+      spit(path, "local INTERP = " .. string.format("%q", interp) .. "\n"
+           .. SHOW_ARG)
+      return path
+    end
+    for _, args in ipairs({ { "a", "b" }, {}, { "", "x y", "-e", "--" } }) do
+      local mine = run({ show(BIN), table.unpack(args) })
+      local stock = run_program(LUA, { show(LUA), table.unpack(args) })
+      assert.equal(0, stock.code, stock.err)
+      assert.equal(0, mine.code, mine.err)
+      assert.equal("", mine.err)
+      assert.equal(stock.out, mine.out)
+      assert.matches("interpreter\ttrue\n0\t" .. path:gsub("%p", "%%%0"),
+                     mine.out)
+    end
+  end)
+
+  it("sets arg as stock lua5.4 does after '--'", function()
+    local path = temp()
+    spit(path, "local INTERP = " .. string.format("%q", BIN) .. "\n"
+         .. SHOW_ARG)
+    local mine = run({ "--", path, "a" })
+    spit(path, "local INTERP = " .. string.format("%q", LUA) .. "\n"
+         .. SHOW_ARG)
+    local stock = run_program(LUA, { "--", path, "a" })
+    assert.equal(0, mine.code, mine.err)
+    assert.equal(stock.out, mine.out)
+    assert.matches("\n%-1\t%-%-\n", mine.out)
+  end)
+
+  it("sets process.argv as Node does: host, script, args", function()
+    local r, path = run_script([[
+      for i, v in ipairs(process.argv) do print(i, v) end
+    ]], "a", "b")
+    assert.equal(0, r.code, r.err)
+    assert.equal(("1\t%s\n2\t%s\n3\ta\n4\tb\n"):format(BIN, path), r.out)
+  end)
+
+  it("runs the loop after the script until nothing referenced is left",
+     function()
+    local r = run_script([[
+      setTimeout(function() print("timeout") end, 5)
+      setImmediate(function() print("immediate") end)
+      setTimeout(function() print("never") end, 60000):unref()
+      local iv, n = nil, 0
+      iv = setInterval(function()
+        n = n + 1
+        if n == 3 then print("interval 3"); clearInterval(iv) end
+      end, 1)
+      process.nextTick(function() print("tick") end)
+      print("main")
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("", r.err)
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.same({ "main", "tick" }, { lines[1], lines[2] })
+    table.sort(lines)
+    assert.same({ "immediate", "interval 3", "main", "tick", "timeout" },
+                lines)
+  end)
+
+  it("exits 0 at once when only unref'd handles are left", function()
+    local r = run_script([[
+      setTimeout(function() print("never") end, 60000):unref()
+      setInterval(function() print("never") end, 60000):unref()
+      setImmediate(function() print("never") end):unref()
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("", r.out)
+  end)
+end)
+
+describe("ludp -e", function()
+  it("runs the chunk with the words after it as arg[1..n] and ...",
+     function()
+    local r = run({ "-e", [[
+      print(select("#", ...), ...)
+      print(#arg, arg[1], arg[2])
+      for i, v in ipairs(process.argv) do print("argv", i, v) end
+    ]], "x", "y z" })
+    assert.equal(0, r.code, r.err)
+    assert.equal("2\tx\ty z\n2\tx\ty z\n"
+                 .. ("argv\t1\t%s\nargv\t2\tx\nargv\t3\ty z\n"):format(BIN),
+                 r.out)
+  end)
+
+  it("runs the loop after the chunk", function()
+    local r = run({ "-e", [[
+      setTimeout(function() print("later") end, 1)
+      print("now")
+    ]] })
+    assert.equal(0, r.code, r.err)
+    assert.equal("now\nlater\n", r.out)
+  end)
+
+  it("runs several chunks in order", function()
+    local r = run({ "-e", "x = 1", "-e", "print(x + 1)" })
+    assert.equal(0, r.code, r.err)
+    assert.equal("2\n", r.out)
+  end)
+
+  it("reports a chunk that does not compile: exit 1", function()
+    local r = run({ "-e", "x = = 1" })
+    assert.equal(1, r.code)
+    assert.equal("ludp: (command line):1: unexpected symbol near '='",
+                 r.lines[1])
+    assert.equal("", r.out)
+  end)
+end)
+
+describe("ludp -", function()
+  it("runs the script read from stdin, with arg[0] = '-'", function()
+    local r = run({ "-", "a", "b" }, [[
+      print(arg[0], arg[1], arg[2], #arg)
+      print(...)
+      setTimeout(function() print("loop ran") end, 1)
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("-\ta\tb\t2\na\tb\nloop ran\n", r.out)
+  end)
+
+  it("is the default when stdin is not a terminal", function()
+    local r = run({}, 'print("from stdin")')
+    assert.equal(0, r.code, r.err)
+    assert.equal("from stdin\n", r.out)
+  end)
+
+  it("reports a syntax error on stdin: exit 1", function()
+    local r = run({ "-" }, "x = = 1")
+    assert.equal(1, r.code)
+    assert.equal("ludp: stdin:1: unexpected symbol near '='", r.lines[1])
+  end)
+end)
+
+describe("--version and --help", function()
+  for _, flag in ipairs({ "--version", "-v" }) do
+    it(flag .. " prints the version and exits 0", function()
+      local r = run({ flag })
+      assert.equal(0, r.code)
+      assert.equal("", r.err)
+      assert.matches("^ludp %d+%.%d+%.%d+[^\n]*\n$", r.out)
+    end)
+  end
+
+  for _, flag in ipairs({ "--help", "-h" }) do
+    it(flag .. " prints the usage and exits 0", function()
+      local r = run({ flag })
+      assert.equal(0, r.code)
+      assert.equal("", r.err)
+      assert.equal(USAGE_FIRST, r.out:match("^[^\n]*"))
+      assert.matches("\n%s+%-e chunk", r.out)
+    end)
+  end
+end)
+
+describe("a bad command line", function()
+  it("an unknown flag: reason and usage on stderr, exit 2", function()
+    for _, flag in ipairs({ "--bogus", "-x", "-version" }) do
+      local r = run({ flag, "script.lua" })
+      assert.equal(2, r.code)
+      assert.equal("", r.out)
+      assert.equal(BIN .. ": unrecognized option '" .. flag .. "'",
+                   r.lines[1])
+      assert.equal(USAGE_FIRST, r.lines[2])
+    end
+  end)
+
+  it("-e without a chunk: exit 2", function()
+    local r = run({ "-e" })
+    assert.equal(2, r.code)
+    assert.equal(BIN .. ": '-e' needs argument", r.lines[1])
+    assert.equal(USAGE_FIRST, r.lines[2])
+  end)
+
+  it("a missing script file: exit 2", function()
+    local r = run({ "/nonexistent/ludp-spec.lua", "a" })
+    assert.equal(2, r.code)
+    assert.equal("", r.out)
+    local prefix = BIN .. ": cannot open /nonexistent/ludp-spec.lua"
+    assert.equal(prefix, r.lines[1]:sub(1, #prefix))
+    assert.equal(USAGE_FIRST, r.lines[2])
+  end)
+
+  it("flags after the script belong to the script", function()
+    local r = run_script("print(...)", "--bogus", "-e")
+    assert.equal(0, r.code, r.err)
+    assert.equal("--bogus\t-e\n", r.out)
+  end)
+end)
+
+describe("an uncaught error", function()
+  it("a script that does not compile: the message, exit 1", function()
+    local r, path = run_script("print('no')\nx = = 1\n")
+    assert.equal(1, r.code)
+    assert.equal("", r.out)
+    assert.equal("ludp: " .. path .. ":2: unexpected symbol near '='",
+                 r.lines[1])
+  end)
+
+  it("in the main chunk: 'ludp: ' + error, traceback, exit 1", function()
+    local r, path = run_script([[
+      print("before")
+      error("boom in main")
+      print("after")
+    ]])
+    assert_uncaught(r, path .. ":2: boom in main")
+    assert.matches(path .. ":2: in main chunk", r.err, 1, true)
+    assert.equal("before\n", r.out)
+  end)
+
+  it("in a timer callback: exit 1, and nothing runs after it", function()
+    local r, path = run_script([[
+      setTimeout(function() error("boom in timer") end, 1)
+      setTimeout(function() print("same pass") end, 1)
+      setTimeout(function() print("later") end, 50)
+    ]])
+    assert_uncaught(r, path .. ":1: boom in timer")
+    assert.equal("", r.out)
+  end)
+
+  it("in an interval callback: exit 1", function()
+    local r, path = run_script([[
+      setInterval(function() error("boom in interval") end, 1)
+    ]])
+    assert_uncaught(r, path .. ":1: boom in interval")
+  end)
+
+  it("in an immediate: exit 1", function()
+    local r, path = run_script([[
+      setImmediate(function() error("boom in immediate") end)
+      setImmediate(function() print("next immediate") end)
+    ]])
+    assert_uncaught(r, path .. ":1: boom in immediate")
+    assert.equal("", r.out)
+  end)
+
+  it("in a nextTick callback: exit 1", function()
+    local r, path = run_script([[
+      process.nextTick(function() error("boom in tick") end)
+      setTimeout(function() print("timer") end, 1)
+    ]])
+    assert_uncaught(r, path .. ":1: boom in tick")
+    assert.equal("", r.out)
+  end)
+
+  it("an 'error' event with no listener: exit 1", function()
+    local r = run_script([[
+      local EventEmitter = require("events")
+      setTimeout(function() EventEmitter.new():emit("error", "bad") end, 1)
+    ]])
+    assert_uncaught(r, "Error [ERR_UNHANDLED_ERROR]: Unhandled error. (bad)")
+  end)
+
+  it("an error object: '<name> [<code>]: <message>' and its stack",
+     function()
+    local r = run_script([[
+      setTimeout(function() setInterval(42) end, 1)
+    ]])
+    assert_uncaught(r, "TypeError [ERR_INVALID_ARG_TYPE]: The \"callback\" "
+      .. "argument must be of type function. Received type number (42)")
+  end)
+
+  it("an error object emitted as 'error' with no listener", function()
+    local r = run_script([[
+      local _, err = pcall(setTimeout, "x")
+      require("events").new():emit("error", err)
+    ]])
+    assert_uncaught(r, "TypeError [ERR_INVALID_ARG_TYPE]: The \"callback\" "
+      .. "argument must be of type function. Received type string (\"x\")")
+  end)
+
+  it("a value with __tostring is printed with it", function()
+    local r = run_script([[
+      setImmediate(function()
+        error(setmetatable({}, { __tostring = function() return "mine" end }))
+      end)
+    ]])
+    assert_uncaught(r, "mine")
+  end)
+
+  it("handled by an 'uncaughtException' listener: the loop goes on, exit 0",
+     function()
+    local r = run_script([[
+      process.on("uncaughtException", function(err, origin)
+        print("caught", err, origin)
+      end)
+      setTimeout(function() error("in timer", 0) end, 1)
+      setTimeout(function() print("after") end, 20)
+      error("in main", 0)
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("", r.err)
+    assert.equal("caught\tin main\tuncaughtException\n"
+                 .. "caught\tin timer\tuncaughtException\nafter\n", r.out)
+  end)
+
+  it("exits 1 with the 'exit' listeners called with 1", function()
+    local r = run_script([[
+      process.on("exit", function(code) print("exit", code) end)
+      setTimeout(function() error("boom", 0) end, 1)
+    ]])
+    assert_uncaught(r, "boom")
+    assert.equal("exit\t1\n", r.out)
+  end)
+
+  it("in an 'exit' listener: reported with its own traceback, exit 1",
+     function()
+    local r, path = run_script([[
+      process.on("uncaughtException", function() end)
+      process.on("exit", function() error("in exit listener") end)
+      error("handled in main")
+    ]])
+    assert_uncaught(r, path .. ":2: in exit listener")
+    assert.is_nil(r.err:find("in main chunk", 1, true))
+  end)
+
+  it("in an 'exit' listener run by process.exit: traceback, exit 1",
+     function()
+    local r, path = run_script([[
+      process.on("exit", function() error("in exit listener") end)
+      process.exit(4)
+    ]])
+    assert_uncaught(r, path .. ":1: in exit listener")
+  end)
+end)
+
+describe("exit status", function()
+  it("is 0 by default; 'exit' listeners get it after the loop", function()
+    local r = run_script([[
+      process.on("exit", function(code) print("exit", code) end)
+      setTimeout(function() print("timer") end, 1)
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("timer\nexit\t0\n", r.out)
+  end)
+
+  it("is process.exitCode, which the 'exit' listeners get", function()
+    local r = run_script([[
+      process.on("exit", function(code)
+        print("exit", code, process.exitCode)
+      end)
+      setTimeout(function() process.exitCode = 5 end, 1)
+    ]])
+    assert.equal(5, r.code, r.err)
+    assert.equal("exit\t5\t5\n", r.out)
+  end)
+
+  it("follows an exitCode set by an 'exit' listener", function()
+    local r = run_script([[
+      process.on("exit", function(code) process.exitCode = code + 40 end)
+      process.exitCode = 2
+    ]])
+    assert.equal(42, r.code, r.err)
+  end)
+
+  it("process.exit(n) exits at once after the 'exit' listeners", function()
+    local r = run_script([[
+      process.on("exit", function(code) print("exit 1", code) end)
+      process.once("exit", function(code) print("exit 2", code) end)
+      setTimeout(function() print("never") end, 1)
+      setImmediate(function() print("never") end)
+      process.nextTick(function() print("never") end)
+      io.write("unflushed ")
+      process.exit(3)
+      print("not reached")
+    ]])
+    assert.equal(3, r.code, r.err)
+    assert.equal("", r.err)
+    assert.equal("unflushed exit 1\t3\nexit 2\t3\n", r.out)
+  end)
+
+  it("process.exit() from a callback uses exitCode", function()
+    local r = run_script([[
+      process.on("exit", function(code) print("exit", code) end)
+      process.exitCode = 6
+      setTimeout(function()
+        process.exit()
+      end, 1)
+      setTimeout(function() print("never") end, 30)
+    ]])
+    assert.equal(6, r.code, r.err)
+    assert.equal("exit\t6\n", r.out)
+  end)
+
+  it("process.exit(0) after an error was handled", function()
+    local r = run_script([[
+      process.on("uncaughtException", function() process.exit(0) end)
+      error("x")
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("", r.err)
+  end)
+
+  it("process.exit with a bad code raises ERR_INVALID_ARG_TYPE", function()
+    local r = run_script([[
+      print(select(2, pcall(process.exit, "x")).code)
+      print(select(2, pcall(process.exit, 1.5)).code)
+      process.exit(7.0)
+    ]])
+    assert.equal(7, r.code, r.err)
+    assert.equal("ERR_INVALID_ARG_TYPE\nERR_INVALID_ARG_TYPE\n", r.out)
+  end)
+end)
+
+describe("signals", function()
+  it("a SIGTERM listener runs and the process does not die", function()
+    local r = run_script([[
+      local keep = setTimeout(function()
+        print("timed out: no signal")
+      end, 30000)
+      process.on("SIGTERM", function(name)
+        print("got", name)
+        clearTimeout(keep)
+      end)
+      process.on("exit", function(code) print("exit", code) end)
+      process.kill(process.pid, "SIGTERM")
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("", r.err)
+    assert.equal("got\tSIGTERM\nexit\t0\n", r.out)
+  end)
+
+  it("SIGINT and once work the same way", function()
+    local r = run_script([[
+      local keep = setTimeout(function() print("timed out") end, 30000)
+      process.once("SIGINT", function(name)
+        print("got", name)
+        clearTimeout(keep)
+      end)
+      process.kill(process.pid, "SIGINT")
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("got\tSIGINT\n", r.out)
+  end)
+
+  it("a signal listener alone does not keep the process alive", function()
+    local r = run_script([[
+      process.on("SIGTERM", function() print("got it") end)
+      process.on("SIGINT", function() print("got it") end)
+      print("end of script")
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.equal("end of script\n", r.out)
+  end)
+
+  it("once the last listener is removed, the signal kills again", function()
+    local r = run_script([[
+      local function f() print("listener ran") end
+      process.on("SIGTERM", f)
+      process.off("SIGTERM", f)
+      setTimeout(function() print("survived") end, 30000)
+      process.kill(process.pid, "SIGTERM")
+    ]])
+    assert.equal(128 + 15, r.code)
+    assert.equal("", r.out)
+  end)
+end)
