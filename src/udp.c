@@ -90,10 +90,18 @@ static int arg_addr (lua_State *L, ludp_handle *lh, int i,
 
 /* Pushes address, port and family ("IPv4"/"IPv6") of 'sa'; returns 3. */
 static int push_sockaddr (lua_State *L, const struct sockaddr *sa) {
-  char ip[INET6_ADDRSTRLEN];
+  char ip[INET6_ADDRSTRLEN + UV_IF_NAMESIZE + 1];
   if (sa->sa_family == AF_INET6) {
     const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
     uv_ip6_name(a6, ip, sizeof ip);
+    /* A link-local address names its interface ("fe80::1%eth0"), as
+    ** Node prints it, so a reply to it goes out the same way. */
+    if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) && a6->sin6_scope_id > 0) {
+      size_t n = strlen(ip), left = sizeof ip - n - 1;
+      ip[n] = '%';
+      if (uv_if_indextoiid(a6->sin6_scope_id, ip + n + 1, &left) != 0)
+        ip[n] = '\0';
+    }
     lua_pushstring(L, ip);
     lua_pushinteger(L, ntohs(a6->sin6_port));
     lua_pushliteral(L, "IPv6");
@@ -129,10 +137,17 @@ static int udp_new (lua_State *L) {
   return 1;
 }
 
-/* Creates the socket now, with SO_REUSEPORT, so bind can use it. */
+/* Sets SO_REUSEPORT before bind: on the handle's socket when it has one
+** (a bind that failed left it there), else on a new one it then opens. */
 static int open_reuseport (ludp_handle *lh) {
   int on = 1, r;
-  int fd = socket(extra_of(lh)->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  uv_os_fd_t fd;
+  if (uv_fileno(lh->h, &fd) == 0) {
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+      return uv_translate_sys_error(errno);
+    return 0;
+  }
+  fd = socket(extra_of(lh)->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return uv_translate_sys_error(errno);
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
@@ -452,6 +467,53 @@ static int udp_buffer_size (lua_State *L) {
 }
 
 
+/* ------------------------------------------------------ module helpers */
+
+/* core.isip(s) -> 4, 6 or 0: whether s is an IPv4 or IPv6 literal (an
+** IPv6 one may carry a zone, "fe80::1%eth0"), as Node's net.isIP. */
+static int core_isip (lua_State *L) {
+  const char *s = luaL_checkstring(L, 1);
+  unsigned char buf[sizeof(struct in6_addr)];
+  int fam = 0;
+  if (uv_inet_pton(AF_INET, s, buf) == 0)
+    fam = 4;
+  else if (uv_inet_pton(AF_INET6, s, buf) == 0)
+    fam = 6;
+  lua_pushinteger(L, fam);
+  return 1;
+}
+
+/* core.guess_handle(fd) -> "UDP", "TCP", "PIPE", "TTY", "FILE" or
+** "UNKNOWN", the names of Node's guessHandleType (bind({ fd }) checks). */
+static int core_guess_handle (lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  const char *name = "UNKNOWN";
+  if (fd >= 0 && fd <= 0x7fffffff) {
+    switch (uv_guess_handle((uv_file)fd)) {
+      case UV_UDP:
+        name = "UDP";
+        break;
+      case UV_TCP:
+        name = "TCP";
+        break;
+      case UV_NAMED_PIPE:
+        name = "PIPE";
+        break;
+      case UV_TTY:
+        name = "TTY";
+        break;
+      case UV_FILE:
+        name = "FILE";
+        break;
+      default:
+        break;
+    }
+  }
+  lua_pushstring(L, name);
+  return 1;
+}
+
+
 static const luaL_Reg udp_methods[] = {
   {"bind", udp_bind},
   {"open", udp_open},
@@ -475,7 +537,7 @@ static const luaL_Reg udp_methods[] = {
   {NULL, NULL}
 };
 
-/* Adds core.udp to the table on top. */
+/* Adds core.udp, core.isip and core.guess_handle to the table on top. */
 void ludp_open_udp (lua_State *L) {
   if (luaL_newmetatable(L, UDP_T)) {
     luaL_setfuncs(L, udp_methods, 0);
@@ -486,4 +548,8 @@ void ludp_open_udp (lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");
+  lua_pushcfunction(L, core_isip);
+  lua_setfield(L, -2, "isip");
+  lua_pushcfunction(L, core_guess_handle);
+  lua_setfield(L, -2, "guess_handle");
 }

@@ -73,4 +73,17 @@ function errors.uv(status, syscall, address, port, extra)
   return e
 end
 
+-- A failed name lookup, as Node's dnsException: EAI_NONAME and EAI_NODATA
+-- become code "ENOTFOUND"; errno keeps the status. Fields: code, errno,
+-- syscall ("getaddrinfo"), hostname.
+function errors.dns(status, syscall, hostname)
+  local code = core.errname(status)
+  if code == "EAI_NONAME" or code == "EAI_NODATA" then code = "ENOTFOUND" end
+  local msg = syscall .. " " .. code
+  if hostname and hostname ~= "" then msg = msg .. " " .. hostname end
+  local e = errors.new("SystemError", code, msg, 2)
+  e.errno, e.syscall, e.hostname = status, syscall, hostname
+  return e
+end
+
 return errors

@@ -1,0 +1,185 @@
+-- Spec for lua/dgram.lua with src/udp.c and src/handle.c: the lifetime of
+-- sockets. A bound socket lives (and keeps the loop alive) until closed or
+-- unref'd, whether or not Lua still holds it; an unreachable socket that
+-- was never bound is collected and its handle freed, silently; no callback
+-- runs for a collected socket. Loopback only, port 0 only.
+
+local dgram = require("dgram")
+local ludp = require("ludp")
+local core = require("ludp.core")
+local T = require("ludp.test")
+
+local function full_gc()
+  collectgarbage()
+  collectgarbage()
+end
+
+-- Open descriptors of this process (the count includes ls's pipe, the
+-- same at every call).
+local function fd_count()
+  local p = assert(io.popen("ls /proc/" .. core.pid .. "/fd"))
+  local n = 0
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n
+end
+
+local function weak() return setmetatable({}, { __mode = "v" }) end
+
+describe("a bound socket", function()
+  it("keeps receiving with no Lua reference to it, after full collections",
+     function()
+    local ref = weak()
+    local got = {}
+    T.run(function(done)
+      local port
+      do
+        local s = dgram.createSocket("udp4")
+        s:on("message", function(msg, rinfo)
+          got[#got + 1] = msg
+          -- reply, so the client knows it is still there
+          ref.server:send("ack " .. msg, rinfo.port, rinfo.address)
+        end)
+        ref.server = s
+        s:bind(0, "127.0.0.1", function()
+          port = ref.server:address().port
+          full_gc()
+          assert.is_not_nil(ref.server)       -- still alive
+          local c = dgram.createSocket("udp4")
+          c:on("message", T.expect(function(msg)
+            assert.equal("ack one", msg)
+            full_gc()
+            assert.is_not_nil(ref.server)
+            c:close()
+            ref.server:close(done)
+          end))
+          c:send("one", port)
+        end)
+      end
+      full_gc()
+    end)
+    assert.same({ "one" }, got)
+  end)
+
+  it("keeps the loop alive until closed, unless unref'd", function()
+    local ref = weak()
+    do
+      local s = dgram.createSocket("udp6")
+      ref.s = s
+      s:bind(0, "::1")
+    end
+    ludp.run("nowait")             -- the bind happens
+    full_gc()
+    assert.is_not_nil(ref.s)
+    assert.is_true(core.alive())
+    ref.s:unref()
+    assert.is_false(core.alive())
+    assert.is_false(ludp.run())    -- returns at once
+    full_gc()
+    assert.is_not_nil(ref.s)       -- unref'd is not collectable either
+    ref.s:ref()
+    assert.is_true(core.alive())
+    ref.s:close()
+    ludp.run()
+    assert.is_false(core.alive())
+    full_gc()
+    assert.is_nil(ref.s)           -- closed and dropped: collected
+  end)
+end)
+
+describe("an unbound socket", function()
+  it("is collected when unreachable, silently", function()
+    local ref = weak()
+    T.run(function(done)
+      for i = 1, 100 do
+        local s = dgram.createSocket(i % 2 == 0 and "udp4" or "udp6")
+        s:on("close", T.expect(nil, 0))
+        s:on("error", T.expect(nil, 0))
+        s:on("listening", T.expect(nil, 0))
+        s:unref()
+        ref[i] = s
+      end
+      full_gc()
+      assert.is_nil(next(ref))
+      core.next_tick(done)         -- a pass of the loop frees the handles
+    end)
+  end)
+
+  it("that holds a descriptor (its bind failed) closes it when collected",
+     function()
+    local before, after
+    T.run(function(done)
+      local holder = dgram.createSocket("udp4")
+      holder:bind(0, "127.0.0.1", function()
+        local port = holder:address().port
+        local ref, failed = weak(), 0
+        before = fd_count()
+        for i = 1, 20 do
+          local s = dgram.createSocket("udp4")
+          ref[i] = s
+          s:on("error", function(err)
+            assert.equal("EADDRINUSE", err.code)
+            failed = failed + 1
+            if failed == 20 then
+              core.next_tick(function()
+                assert.is_true(fd_count() >= before + 20)
+                full_gc()
+                assert.is_nil(next(ref))
+                holder:close(done)
+              end)
+            end
+          end)
+          s:bind(port, "127.0.0.1")
+        end
+      end)
+    end)
+    after = fd_count()
+    assert.equal(before - 1, after)   -- the holder is closed too
+  end)
+
+  it("binding when dropped is kept until bound, then lives on", function()
+    local ref = weak()
+    T.run(function(done)
+      do
+        local s = dgram.createSocket("udp4")
+        ref.s = s
+        s:bind(0, "localhost", function()
+          full_gc()
+          assert.is_not_nil(ref.s)
+          ref.s:close(done)
+        end)
+      end
+      full_gc()
+      assert.is_not_nil(ref.s)     -- its lookup holds it
+    end)
+  end)
+end)
+
+describe("many sockets", function()
+  it("bound, used and closed with collections in between", function()
+    local N, received, closed = 60, 0, 0
+    T.run(function(done)
+      for i = 1, N do
+        local s = dgram.createSocket(i % 2 == 0 and "udp4" or "udp6")
+        s:on("message", function(msg)
+          assert.equal("self " .. i, msg)
+          received = received + 1
+          collectgarbage("step")
+          s:close(function()
+            closed = closed + 1
+            full_gc()
+            if closed == N then done() end
+          end)
+        end)
+        s:bind(0, i % 2 == 0 and "127.0.0.1" or "::1", function()
+          s:send("self " .. i, s:address().port, function()
+            collectgarbage("step")
+          end)
+        end)
+        if i % 10 == 0 then full_gc() end
+      end
+    end)
+    assert.equal(N, received)
+    assert.equal(N, closed)
+  end)
+end)
