@@ -44,6 +44,25 @@ foreach(t IN LISTS LUDP_EXAMPLE_TESTS)
     ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 60 LABELS example)
 endforeach()
 
+# Lint (tests/lint/*.sh: luacheck, clang-format, cppcheck) and install
+# checks (tests/install/*.sh: cmake --install and luarocks make into
+# temporary prefixes). They look at the sources, not at the instrumented
+# binaries, so they run in the normal build only.
+if(NOT LUDP_SANITIZE)
+  foreach(kind IN ITEMS lint install)
+    file(GLOB LUDP_SH_TESTS CONFIGURE_DEPENDS
+         "${CMAKE_SOURCE_DIR}/tests/${kind}/*.sh")
+    foreach(t IN LISTS LUDP_SH_TESTS)
+      get_filename_component(name "${t}" NAME_WE)
+      add_test(NAME "${kind}.${name}" COMMAND bash "${t}"
+               WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+      set_tests_properties("${kind}.${name}" PROPERTIES
+        ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 300 LABELS ${kind}
+        SKIP_RETURN_CODE 77)
+    endforeach()
+  endforeach()
+endif()
+
 # C-level tests: the C machinery itself (handle lifetime), built with the
 # core sources and, in the sanitizer build, instrumented like the rest.
 file(GLOB LUDP_C_TESTS CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/tests/c/test_*.c")
