@@ -28,11 +28,25 @@ void ludp_set_state (lua_State *L);
 */
 int ludp_call (lua_State *L, int nargs);
 
+/* Queues the function below 'nargs' arguments as a nextTick (popped). */
+void ludp_next_tick (lua_State *L, int nargs);
+
 /* Runs the nextTick queue until it is empty (pcall per callback). */
 void ludp_drain_ticks (lua_State *L);
 
 /* Whether an unhandled error is pending (the loop should stop). */
 int ludp_failed (void);
+
+/*
+** GC stress (environment LUDP_GC_STRESS=1, read when the core opens): a
+** full collection after every callback and at every call of the handle
+** API, to flush out lifetime bugs. One branch on a flag when off.
+*/
+extern int ludp_gc_stress;
+#define ludp_gc_point(L) \
+  do { \
+    if (ludp_gc_stress) lua_gc(L, LUA_GCCOLLECT); \
+  } while (0)
 
 /* --------------------------------------------------------------- handles */
 
@@ -52,6 +66,7 @@ typedef struct ludp_handle {
   int collected;      /* the box was collected: no Lua callbacks any more */
   struct ludp_handle **box;  /* the box pointing here, while not collected */
   void (*on_free) (struct ludp_handle *lh);  /* type's cleanup, or NULL */
+  void (*on_close) (struct ludp_handle *lh);  /* before uv_close, or NULL */
 } ludp_handle;
 
 /* The uv handle of a box sits after the struct, suitably aligned. */
@@ -73,7 +88,9 @@ void ludp_ref_set (lua_State *L, int *ref, int idx);
 void ludp_ref_clear (lua_State *L, int *ref);
 
 /* Methods shared by every handle type: close, ref, unref, has_ref,
-** is_closing, __gc. Adds them to the metatable at the top of the stack. */
+** is_closing, __gc. Adds them to the metatable at the top of the stack,
+** and registers it under the address of 'tname', which must be the one
+** static array every call for this type passes (ludp_handle_check). */
 void ludp_handle_methods (lua_State *L, const char *tname);
 
 /* Pushes the error name of a negative libuv status ("EADDRINUSE"). */
@@ -94,7 +111,13 @@ void ludp_open_udp (lua_State *L);
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);
 
+/* A Lua state with the host's allocator (alloc.c). */
+lua_State *ludp_newstate (void);
+
 /* Embedded Lua modules of the host (modules.c). */
 void ludp_preload_modules (lua_State *L);
+
+/* The REPL's terminal side, ludp.replio (repl.c; host only: libedit). */
+int luaopen_ludp_replio (lua_State *L);
 
 #endif

@@ -43,7 +43,7 @@ int main (int argc, char **argv) {
   lua_State *L;
   int status, code;
   signal(SIGPIPE, SIG_IGN);        /* a closed peer must not kill a server */
-  L = luaL_newstate();
+  L = ludp_newstate();
   if (L == NULL) {
     fprintf(stderr, "ludp: cannot create state: not enough memory\n");
     return 1;

@@ -34,6 +34,8 @@ void ludp_preload_modules (lua_State *L) {
   lua_setfield(L, -2, "ludp.core");
   lua_pushcfunction(L, luaopen_cjson);
   lua_setfield(L, -2, "cjson");
+  lua_pushcfunction(L, luaopen_ludp_replio);
+  lua_setfield(L, -2, "ludp.replio");
   for (i = 0; ludp_modules[i].name; i++) {
     lua_pushinteger(L, i);
     lua_pushcclosure(L, load_embedded, 1);

@@ -1,0 +1,579 @@
+-- ludp.repl: the interactive prompt, on the running event loop.
+--
+--   require("ludp.repl").start({ progname = "ludp" }) -> exit status
+--
+-- start() registers the input watcher (ludp.replio, in C: libedit on a
+-- terminal, plain lines otherwise) and runs the loop until the user leaves,
+-- so sockets and timers keep working while the prompt waits. Each line
+-- comes in through the loop's one protected call: nextTicks queued by a
+-- line run right after it. A line is tried as an expression first
+-- (`return <line>`), else run as a statement; a chunk that ends early
+-- (`<eof>`) continues on the next line, as in lua.c. An error thrown later
+-- by a callback is printed and the REPL goes on.
+--
+-- repl.inspect (the value printer) and repl.candidates (completion) need no
+-- terminal: specs test them under stock lua5.4.
+
+local repl = {}
+
+local type, tostring, pairs, next, rawget, getmetatable, pcall =
+  type, tostring, pairs, next, rawget, getmetatable, pcall
+local sfmt, concat, sort = string.format, table.concat, table.sort
+
+local KEYWORDS = {
+  "and", "break", "do", "else", "elseif", "end", "false", "for",
+  "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat",
+  "return", "then", "true", "until", "while",
+}
+local is_keyword = {}
+for _, k in ipairs(KEYWORDS) do is_keyword[k] = true end
+
+-- ------------------------------------------------------------ printing
+
+local WIDTH = 72        -- a table fitting in this many columns stays on one line
+local MAX_DEPTH = 5     -- deeper tables print as {...}
+local MAX_ITEMS = 100   -- items shown per table
+
+local escapes = {
+  ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
+  ["\r"] = "\\r", ["\t"] = "\\t", ["\v"] = "\\v", ["\\"] = "\\\\",
+  ['"'] = '\\"',
+}
+
+-- A string as a Lua literal that reads back as the same bytes. Valid UTF-8
+-- stays readable; control bytes (and other bytes when the string is not
+-- UTF-8) become escapes.
+function repl.quote(s)
+  local pattern = utf8.len(s) and '([%c"\\])(%d?)' or '([%c"\\\128-\255])(%d?)'
+  return '"' .. s:gsub(pattern, function(c, digit)
+    local e = escapes[c]
+    if not e then
+      e = digit ~= "" and sfmt("\\%03d", c:byte()) or "\\" .. c:byte()
+    end
+    return e .. digit
+  end) .. '"'
+end
+
+local function is_identifier(k)
+  return type(k) == "string" and k:match("^[%a_][%w_]*$") ~= nil
+         and not is_keyword[k]
+end
+
+-- ludp.errors objects, known without loading the module under stock lua.
+local function is_error_object(v)
+  local ok, errors = pcall(require, "ludp.errors")
+  return ok and errors.is_error(v)
+end
+
+-- Fields of an error object worth showing after "<name> [<code>]: msg".
+local ERROR_FIELDS = { "errno", "syscall", "address", "port", "hostname",
+                       "dest", "info" }
+
+local function has_tostring(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__tostring") ~= nil
+end
+
+local function safe_tostring(v)
+  local ok, s = pcall(tostring, v)
+  if ok and type(s) == "string" then return s end
+  return sfmt("<%s: __tostring failed>", type(v))
+end
+
+local function key_order(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then
+    if ta == "number" then return true end
+    if tb == "number" then return false end
+    return ta < tb
+  end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+-- Finds the tables that contain themselves (cycles), within MAX_DEPTH, and
+-- numbers them in the order met: they print as <1>{ ... } and the inner
+-- references as <cycle 1>.
+local function find_cycles(root)
+  local ids, n, path = {}, 0, {}
+  local function walk(t, depth)
+    if path[t] then
+      if not ids[t] then n = n + 1; ids[t] = n end
+      return
+    end
+    if depth > MAX_DEPTH or has_tostring(t) then return end
+    path[t] = true
+    for k, v in next, t do
+      if type(k) == "table" then walk(k, depth + 1) end
+      if type(v) == "table" then walk(v, depth + 1) end
+    end
+    path[t] = nil
+  end
+  walk(root, 1)
+  return ids
+end
+
+local render
+
+local function render_table(t, st, depth, indent)
+  if st.path[t] then return sfmt("<cycle %d>", st.ids[t] or 0) end
+  local mt = getmetatable(t)
+  local name = type(mt) == "table" and type(rawget(mt, "__name")) == "string"
+               and rawget(mt, "__name") .. " " or ""
+  local mark = st.ids[t] and sfmt("<%d>", st.ids[t]) or ""
+  if next(t) == nil then return mark .. name .. "{}" end
+  if depth > MAX_DEPTH then return mark .. name .. "{...}" end
+  st.path[t] = true
+  local items, count, n = {}, 0, 0
+  local inner = indent .. "  "
+  while rawget(t, n + 1) ~= nil do n = n + 1 end
+  for i = 1, n do
+    count = count + 1
+    if count > MAX_ITEMS then break end
+    items[#items + 1] = render(rawget(t, i), st, depth + 1, inner)
+  end
+  local keys = {}
+  for k in next, t do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
+      keys[#keys + 1] = k
+    end
+  end
+  sort(keys, key_order)
+  for _, k in ipairs(keys) do
+    count = count + 1
+    if count > MAX_ITEMS then break end
+    local ks
+    if is_identifier(k) then
+      ks = k
+    elseif type(k) == "table" then
+      ks = "[" .. (st.path[k] and sfmt("<cycle %d>", st.ids[k] or 0)
+                  or safe_tostring(k)) .. "]"
+    else
+      ks = "[" .. render(k, st, depth + 1, inner) .. "]"
+    end
+    items[#items + 1] = ks .. " = " .. render(rawget(t, k), st, depth + 1, inner)
+  end
+  if count > MAX_ITEMS then
+    items[#items + 1] = sfmt("... (%d more)", count - MAX_ITEMS)
+  end
+  st.path[t] = nil
+  local prefix = mark .. name
+  local one = prefix .. "{ " .. concat(items, ", ") .. " }"
+  if #one + #indent <= WIDTH and not one:find("\n", 1, true) then
+    return one
+  end
+  return prefix .. "{\n" .. inner .. concat(items, ",\n" .. inner) .. "\n"
+         .. indent .. "}"
+end
+
+-- An error object: "<name> [<code>]: <message>", then its system fields.
+local function render_error(e, st, depth, indent)
+  local extra = {}
+  for _, k in ipairs(ERROR_FIELDS) do
+    local v = rawget(e, k)
+    if v ~= nil then
+      extra[#extra + 1] = k .. " = " .. render(v, st, depth + 1, indent)
+    end
+  end
+  local s = safe_tostring(e)
+  if #extra > 0 then s = s .. " { " .. concat(extra, ", ") .. " }" end
+  return s
+end
+
+function render(v, st, depth, indent)
+  local t = type(v)
+  if t == "string" then return repl.quote(v) end
+  if t == "table" then
+    if is_error_object(v) then return render_error(v, st, depth, indent) end
+    if has_tostring(v) then return safe_tostring(v) end
+    return render_table(v, st, depth, indent)
+  end
+  return safe_tostring(v)
+end
+
+-- The readable form of a value: strings quoted and escaped, tables
+-- pretty-printed with nesting and cycle marks, objects with __tostring
+-- (sockets: Socket<udp4 0.0.0.0:41234 bound>) through it, error objects
+-- with their code.
+function repl.inspect(v)
+  local ids = type(v) == "table" and find_cycles(v) or {}
+  return render(v, { ids = ids, path = {} }, 1, "")
+end
+
+-- ---------------------------------------------------------- completion
+
+-- Names visible on 'v': its own fields (a table) and those of the tables
+-- its metatables' __index chain leads to (a class, its parent...).
+local function collect(v, into, methods_only)
+  local seen = {}
+  local function add(t)
+    if type(t) ~= "table" or seen[t] then return end
+    seen[t] = true
+    for k, f in next, t do
+      if type(k) == "string" and is_identifier(k) then
+        local callable = type(f) == "function"
+          or (type(getmetatable(f)) == "table"
+              and rawget(getmetatable(f), "__call") ~= nil)
+        if not methods_only or callable then into[k] = true end
+      end
+    end
+  end
+  add(v)
+  local cur = v
+  for _ = 1, 16 do
+    local mt = getmetatable(cur)
+    if type(mt) ~= "table" then break end
+    local idx = rawget(mt, "__index")
+    if type(idx) ~= "table" then break end
+    add(idx)
+    cur = idx
+  end
+end
+
+-- v[k] without calling __index functions (completion has no side effects).
+local function peek(v, k)
+  for _ = 1, 16 do
+    if type(v) == "table" then
+      local r = rawget(v, k)
+      if r ~= nil then return r end
+    end
+    local mt = getmetatable(v)
+    local idx = type(mt) == "table" and rawget(mt, "__index") or nil
+    if type(idx) ~= "table" then return nil end
+    v = idx
+  end
+  return nil
+end
+
+-- Completion candidates for the text before the cursor: globals and
+-- keywords for a bare name, fields after '.', methods after ':' (from the
+-- object's class chain: `sock:` lists the socket's methods). Names starting
+-- with '_' only when the typed prefix does. Sorted, unique.
+function repl.candidates(before, env)
+  env = env or _G
+  local _, quotes = before:gsub('\\.', ""):gsub('["\']', "")
+  if quotes % 2 == 1 then return {} end         -- inside a string
+  local expr = before:match("[%w_%.:]*$")
+  local names, prefix = {}, expr
+  local base, sep, last = expr:match("^(.*)([%.:])([%w_]*)$")
+  if base then
+    prefix = last
+    if base == "" or base:find(":", 1, true) or base:match("^%d") then
+      return {}
+    end
+    local v = env
+    for part in (base .. "."):gmatch("([^.]*)%.") do
+      if not is_identifier(part) then return {} end
+      v = peek(v, part)
+      if v == nil then return {} end
+    end
+    if type(v) == "string" then v = string end
+    collect(v, names, sep == ":")
+  else
+    if prefix:match("^%d") then return {} end
+    collect(env, names, false)
+    for _, k in ipairs(KEYWORDS) do names[k] = true end
+  end
+  local list = {}
+  local hidden = prefix:sub(1, 1) ~= "_"
+  for k in pairs(names) do
+    if k:sub(1, #prefix) == prefix and not (hidden and k:sub(1, 1) == "_") then
+      list[#list + 1] = k
+    end
+  end
+  sort(list)
+  return list
+end
+
+-- ---------------------------------------------------------------- the REPL
+
+local HELP = [[
+.break   Abandon the multi-line input in progress
+.exit    Leave the REPL (also Ctrl-D on an empty line, or os.exit())
+.help    Show this list of commands
+.load    Run a Lua file in this session: .load FILE
+Lines are tried as expressions first (their values are printed), then as
+statements. `_` holds the last value. Ctrl-C cancels the line, or interrupts
+a running one. Tab completes globals, fields (t.) and methods (obj:).
+]]
+
+local MAX_HISTORY = 1000
+
+-- Where history lives: $LUDP_HISTORY ("" for none), else ~/.ludp_history.
+local function history_path()
+  local p = os.getenv("LUDP_HISTORY")
+  if p then return p ~= "" and p or nil end
+  local home = os.getenv("HOME")
+  if home and home ~= "" then return home .. "/.ludp_history" end
+  return nil
+end
+
+function repl.start(opts)
+  opts = opts or {}
+  local core = require("ludp.core")
+  local replio = require("ludp.replio")
+  local process = require("ludp.process")
+  local host = require("ludp.host")
+  local progname = opts.progname or "ludp"
+  local tty = core.isatty(0)
+  local leaving, status = false, nil
+  local buffer = nil                     -- lines of an unfinished chunk
+  local orig = { print = print, write = io.write }
+  local file_methods = getmetatable(io.stdout).__index
+  local orig_fwrite = file_methods.write
+
+  -- Globals at the prompt.
+  for _, name in ipairs({ "dgram", "events", "timers", "cjson" }) do
+    if rawget(_G, name) == nil then
+      local ok, mod = pcall(require, name)
+      if ok then rawset(_G, name, mod) end
+    end
+  end
+
+  -- Output. On a terminal, anything written while the prompt waits (a
+  -- callback printing) first clears the prompt line; the C side draws it
+  -- again, with what was typed, before the loop waits again.
+  local function out(...)
+    orig_fwrite(io.stdout, ...)
+    io.stdout:flush()
+  end
+  local function err_out(s)
+    io.stdout:flush()
+    replio.hide()
+    orig_fwrite(io.stderr, s, "\n")
+    io.stderr:flush()
+    replio.wrote(true)
+  end
+  local function ends_line(...)
+    local n = select("#", ...)
+    for i = n, 1, -1 do
+      local s = select(i, ...)
+      if (type(s) == "string" or type(s) == "number") and #tostring(s) > 0 then
+        return tostring(s):sub(-1) == "\n"
+      end
+    end
+    return nil
+  end
+  local function wrap_outputs()
+    _G.print = function(...)
+      replio.hide()
+      orig.print(...)
+      io.stdout:flush()
+      replio.wrote(true)
+    end
+    io.write = function(...) -- luacheck: ignore 122
+      replio.hide()
+      local r1, r2, r3 = orig.write(...)
+      io.stdout:flush()
+      local nl = ends_line(...)
+      if nl ~= nil then replio.wrote(nl) end
+      return r1, r2, r3
+    end
+    file_methods.write = function(f, ...)
+      local std = f == io.stdout or f == io.stderr
+      if std then replio.hide() end
+      local r1, r2, r3 = orig_fwrite(f, ...)
+      if std then
+        f:flush()
+        local nl = ends_line(...)
+        if nl ~= nil then replio.wrote(nl) end
+      end
+      return r1, r2, r3
+    end
+  end
+  local function unwrap_outputs()
+    if _G.print ~= orig.print then _G.print = orig.print end
+    io.write = orig.write -- luacheck: ignore 122
+    file_methods.write = orig_fwrite
+  end
+
+  -- Errors: "ludp: <message>" and the traceback of the user's code.
+  local function report(e, tb)
+    local msg
+    if is_error_object(e) then
+      msg = render_error(e, { ids = {}, path = {} }, 1, "")
+    elseif type(e) == "string" or type(e) == "number" then
+      msg = tostring(e)
+    elseif has_tostring(e) then
+      msg = safe_tostring(e)
+    else
+      msg = sfmt("(error object is a %s value)", type(e))
+    end
+    if tb and tb:find("\n", 1, true) then msg = msg .. "\n" .. tb end
+    err_out(progname .. ": " .. msg)
+  end
+
+  -- A callback's traceback ends where the loop called it: what lies below
+  -- (the loop, this REPL, the host) says nothing about the error.
+  local function callback_error(text)
+    local at = text:find("\n\t[C]: in function 'ludp.core.run'", 1, true)
+      or text:find("\n\t[C]: in function 'ludp.core.invoke'", 1, true)
+    return at and text:sub(1, at - 1) or text
+  end
+
+  -- An error thrown by a callback: 'uncaughtException' listeners take it;
+  -- else, while the REPL runs, print it and go on. After the REPL, the
+  -- policy is the host's again (no listener: the error stops the loop).
+  core.set_uncaught(function(e)
+    if process.listenerCount("uncaughtException") > 0 then
+      process.emit("uncaughtException", e, "uncaughtException")
+      return true
+    end
+    if leaving or status then return false end
+    err_out(progname .. ": " .. callback_error(host.format_error(e)))
+    return true
+  end)
+
+  local function prompt()
+    if leaving then return end
+    local p = buffer and rawget(_G, "_PROMPT2") or rawget(_G, "_PROMPT")
+    replio.prompt(tostring(p or (buffer and ">> " or "> ")))
+  end
+
+  local function leave(code)
+    if leaving then return end
+    leaving = true
+    status = code
+    replio.stop()
+    unwrap_outputs()
+    core.stop()
+  end
+
+  -- Runs f, prints its values (nil too when it is the only one); the first
+  -- becomes `_`.
+  local function run(f, ...)
+    local r = table.pack(replio.docall(f, ...))
+    if not r[1] then
+      if tty and type(r[2]) == "string" and r[2]:find("interrupted!$") then
+        out("\n")                       -- after the terminal's ^C echo
+      end
+      report(r[2], r[3])
+      return
+    end
+    if r.n > 1 then
+      rawset(_G, "_", r[2])
+      local parts = {}
+      for i = 2, r.n do parts[#parts + 1] = repl.inspect(r[i]) end
+      out(concat(parts, "\t"), "\n")
+    end
+  end
+
+  local history = tty and history_path() or nil
+  local last_line = nil
+  local function remember(line)
+    if not tty or line:match("^%s*$") or line == last_line then return end
+    last_line = line
+    replio.history_add(line)
+    if history then replio.history_append(history, line) end
+  end
+  local function load_history()
+    if not history then return end
+    local fh = io.open(history, "r")
+    if not fh then return end
+    local lines = {}
+    for line in fh:lines() do
+      if line ~= "" and line ~= lines[#lines] then lines[#lines + 1] = line end
+    end
+    fh:close()
+    if #lines > MAX_HISTORY then
+      lines = { table.unpack(lines, #lines - MAX_HISTORY + 1) }
+      replio.history_write(history, lines)
+    end
+    for _, line in ipairs(lines) do replio.history_add(line) end
+    last_line = lines[#lines]
+  end
+
+  local commands = {}
+  function commands.help() out(HELP) end
+  function commands.exit() leave(process.exitCode or 0) end
+  commands["break"] = function() buffer = nil end
+  function commands.load(file)
+    if file == "" then
+      err_out(progname .. ": .load needs a file name")
+      return
+    end
+    local f, e = loadfile(file)
+    if not f then
+      report(e)
+      return
+    end
+    run(f)
+  end
+
+  local function dot_command(line)
+    local word, rest = line:match("^%s*%.(%a+)%s*(.-)%s*$")
+    if not word then return false end
+    if buffer and word ~= "break" and word ~= "exit" then return false end
+    local cmd = commands[word]
+    if cmd then
+      cmd(rest)
+    else
+      err_out("Invalid REPL keyword: ." .. word .. " (.help lists them)")
+    end
+    return true
+  end
+
+  -- A line: a dot-command, an expression, a statement, or part of one.
+  local function eval_line(line)
+    remember(line)
+    if dot_command(line) then return end
+    local chunk = buffer and (buffer .. "\n" .. line) or line
+    local f, e1 = load("return " .. chunk, "=stdin")
+    if not f then
+      local e
+      f, e = load(chunk, "=stdin")
+      if not f then
+        -- incomplete as a statement (`function f()`) or as an expression
+        -- (`{`, `1 +`): wait for more, as lua.c does
+        if e:sub(-5) == "<eof>" or e1:sub(-5) == "<eof>" then
+          buffer = chunk
+          return
+        end
+        buffer = nil
+        report(e)
+        return
+      end
+    end
+    buffer = nil
+    run(f)
+  end
+
+  local function on_line(line)
+    if line == nil then                  -- Ctrl-D, or the end of the input
+      if tty then out("\n") end
+      leave(process.exitCode or 0)
+      return
+    end
+    local ok, e = pcall(eval_line, line)
+    if not ok then report(e) end
+    prompt()
+  end
+
+  local function on_interrupt()
+    buffer = nil
+    prompt()
+  end
+
+  local function candidates(before)
+    return repl.candidates(before, _G)
+  end
+
+  replio.start(tty, on_line, on_interrupt, candidates)
+  if tty then
+    load_history()
+    wrap_outputs()
+    out(sfmt("%s (%s) on libuv; .help for help\n", core.version, _VERSION))
+  end
+  prompt()
+  while not leaving do
+    local ok, e = pcall(core.run)
+    if not ok and not leaving then       -- a listener's own error, say
+      err_out(progname .. ": " .. callback_error(host.format_error(e)))
+    elseif ok and not leaving and not core.alive() then
+      leave(process.exitCode or 0)       -- nothing left to wait for
+    end
+  end
+  return status or 0
+end
+
+return repl

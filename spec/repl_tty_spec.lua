@@ -1,0 +1,280 @@
+-- Spec for the REPL on a terminal, driven through a real pseudo-terminal
+-- (tests/pty/driver.lua): the prompt, output of timers and of datagrams
+-- shown while the prompt is idle without garbling the line being typed,
+-- tab completion, the history file, Ctrl-C and Ctrl-D.
+--
+-- Every wait is for something the REPL shows, with a watchdog; markers the
+-- REPL prints are built by concatenation ("TI" .. "CK") so that the echo
+-- of the typed line never matches them.
+
+local driver = dofile("tests/pty/driver.lua")
+local core = require("ludp.core")
+
+local bin = os.getenv("LUDP_BIN") or "build/ludp"
+driver.timeout = 15000               -- generous: the ASan build is slow
+
+local SIGUSR1, SIGCONT, SIGSTOP = 10, 18, 19
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. quote(dir)))
+  return dir
+end
+
+local function read_file(path)
+  local fh = io.open(path, "r")
+  if not fh then return nil end
+  local s = fh:read("a")
+  fh:close()
+  return s
+end
+
+local sessions, dirs = {}, {}
+
+-- Starts `ludp -i` on a pty with HOME in a fresh directory (or 'home');
+-- returns the session once the first prompt shows.
+local function start(home, env)
+  home = home or tmpdir()
+  dirs[#dirs + 1] = home
+  env = env or {}
+  env.HOME, env.LUDP_HISTORY = home, false
+  local t = driver.spawn({ bin, "-i" }, env)
+  sessions[#sessions + 1] = t
+  t.home = home
+  t:expect_cursor_line(">")
+  return t
+end
+
+-- Types a line and waits for the next empty prompt.
+local function line(t, text)
+  t:send(text .. "\r")
+  t:expect("\n")                     -- the line was taken
+  t:expect_cursor_line(">")
+end
+
+-- The screen line above the cursor's.
+local function line_above(t)
+  local lines = {}
+  for l in (t:screen() .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = l end
+  for i = #lines, 1, -1 do
+    if lines[i] == t:cursor_line() then return lines[i - 1] end
+  end
+end
+
+after_each(function()
+  for _, t in ipairs(sessions) do t:close() end
+  for _, d in ipairs(dirs) do os.execute("rm -rf " .. quote(d)) end
+  sessions, dirs = {}, {}
+end)
+
+describe("the REPL on a terminal", function()
+  it("shows a prompt and prints the values of expressions", function()
+    local t = start()
+    t:send("20 + 22\r")
+    t:expect("\n42")
+    t:expect_cursor_line(">")
+  end)
+
+  it("continues a multi-line function with the continuation prompt", function()
+    local t = start()
+    t:send("function double(a)\r")
+    t:expect_cursor_line(">>")
+    t:send("return a * 2\r")
+    t:expect_cursor_line(">>")
+    line(t, "end")
+    t:send("double(21)\r")
+    t:expect("\n42")
+  end)
+
+  it("shows a timer's output while idle and redraws the typed input", function()
+    local t = start()
+    -- The timer is armed from outside once the partial input is on screen,
+    -- so its output comes while the user is typing.
+    line(t, 'process.on("SIGUSR1", function() ' ..
+            'setTimeout(function() print("TI" .. "CK") end, 1) end)')
+    t:send("x = 4")
+    t:expect_cursor_line("> x = 4")
+    t:kill(SIGUSR1)
+    t:expect("TICK")
+    t:expect_cursor_line("> x = 4")
+    assert.are.equal("TICK", line_above(t))
+    line(t, "2")                     -- the line goes on where it was
+    t:send("x\r")
+    t:expect("\n42")
+  end)
+
+  it("shows a datagram's message while idle and redraws the typed input", function()
+    local t = start()
+    line(t, 's = dgram.createSocket("udp4", function(msg) ' ..
+            'print("GOT " .. msg:upper()) end)')
+    line(t, 's:bind(0, "127.0.0.1")')
+    t:send("s:address().port\r")
+    local out = t:expect(function(since) return since:find("\n%d+\r?\n") end)
+    local port = tonumber(out:match("\n(%d+)\r?\n$"))
+    assert.is_number(port)
+    t:expect_cursor_line(">")
+    t:send("y = 1")
+    t:expect_cursor_line("> y = 1")
+
+    -- from this process, another than the REPL's
+    local u = core.udp(4)
+    assert.are.equal(0, u:bind("127.0.0.1", 0))
+    local status = u:send("ping", "127.0.0.1", port)
+    u:close()
+    core.run("nowait")
+    assert.is_true(status >= 0)
+
+    t:expect("GOT PING")
+    t:expect_cursor_line("> y = 1")
+    assert.are.equal("GOT PING", line_above(t))
+    line(t, "0")
+    t:send("y\r")
+    t:expect("\n10")
+  end)
+
+  it("completes methods after ':' from the object's class chain", function()
+    local t = start()
+    line(t, 's = dgram.createSocket("udp4")')
+    t:send("s:addr\t")
+    t:expect_cursor_line("> s:address")
+    t:send("\21s:\t\t")              -- Ctrl-U, then the list of methods
+    t:expect("setBroadcast")
+    local listing = t:screen()
+    for _, m in ipairs({ "bind", "send", "close", "on", "emit", "address" }) do
+      assert.matches("%f[%w]" .. m .. "%f[%W]", listing)
+    end
+    assert.is_nil(listing:find("_handle", 1, true))
+  end)
+
+  it("completes globals and table fields", function()
+    local t = start()
+    t:send("cjs\t")
+    t:expect_cursor_line("> cjson")
+    t:send("\21string.for\t")
+    t:expect_cursor_line("> string.format")
+    t:send("\21events.EventEmitter.listenerC\t")
+    t:expect_cursor_line("> events.EventEmitter.listenerCount")
+  end)
+
+  it("writes the history file (mode 0600, no consecutive duplicates) and reads it back", function()
+    local t = start()
+    line(t, "1+1")
+    line(t, "1+1")
+    line(t, "2+2")
+    t:send("\4")
+    assert.are.equal(0, t:wait_exit())
+    local path = t.home .. "/.ludp_history"
+    assert.are.equal("1+1\n2+2\n", read_file(path))
+    local p = io.popen("stat -c %a " .. quote(path))
+    assert.are.equal("600", p:read("l"))
+    p:close()
+
+    local again = start(t.home)
+    again:send("\27[A")              -- arrow up: the last line of before
+    again:expect_cursor_line("> 2+2")
+    again:send("\27[A")
+    again:expect_cursor_line("> 1+1")
+    again:send("\r")
+    again:expect("\n2")
+  end)
+
+  it("cancels the line being typed on Ctrl-C", function()
+    local t = start()
+    t:send("abc")
+    t:expect_cursor_line("> abc")
+    t:send("\3")
+    t:expect("^C")
+    t:expect_cursor_line(">")
+    t:send("1+2\r")
+    t:expect("\n3")
+    assert.is_nil(t.output:find("abc'", 1, true))   -- no error about it
+    assert.is_nil(t.output:find("attempt to", 1, true))
+  end)
+
+  it("cancels a multi-line chunk on Ctrl-C", function()
+    local t = start()
+    t:send("function f()\r")
+    t:expect_cursor_line(">>")
+    t:send("\3")
+    t:expect_cursor_line(">")
+    t:send("7\r")
+    t:expect("\n7")
+  end)
+
+  it("interrupts a running line on Ctrl-C and returns to the prompt", function()
+    local t = start()
+    t:send('print("LOOP" .. "ING") while true do end\r')
+    t:expect("LOOPING")
+    t:send("\3")
+    t:expect("interrupted!")
+    t:expect_cursor_line(">")
+    t:send("1+1\r")
+    t:expect("\n2")
+  end)
+
+  it("interrupts a callback that keeps the loop busy on Ctrl-C", function()
+    local t = start()
+    t:send('setTimeout(function() print("BU" .. "SY") while true do end end, 1)\r')
+    t:expect("BUSY")
+    t:send("\3")
+    t:expect("interrupted!")
+    t:expect_cursor_line(">")
+    t:send("1+1\r")
+    t:expect("\n2")
+  end)
+
+  it("prints an error thrown by a callback and goes on", function()
+    local t = start()
+    t:send('setTimeout(function() error("cb" .. "boom") end, 1)\r')
+    t:expect("stdin:1: cbboom")
+    t:expect_cursor_line(">")
+    t:send("5 * 5\r")
+    t:expect("\n25")
+  end)
+
+  it("edits UTF-8 input in a UTF-8 locale", function()
+    local t = start(nil, { LANG = "C.UTF-8", LC_ALL = false, LC_CTYPE = false })
+    t:send("'h\195\169llo w\195\182rld'\2\2\2\2\2\2\2\8\r")  -- ^B x7, ^H
+    t:expect('"h\195\169ll w\195\182rld"')       -- the 'o' before the cursor went
+    t:expect_cursor_line(">")
+  end)
+
+  it("takes a Ctrl-D typed while a line runs once the line is done", function()
+    local t = start()
+    t:send('print("X" .. "X") for i = 1, 3e6 do end\r')
+    t:expect("XX")
+    t:send("\4")
+    assert.are.equal(0, t:wait_exit())
+  end)
+
+  it("sets the terminal again after Ctrl-Z and fg, keeping the typed text", function()
+    local t = start()
+    t:send("x = 4")
+    t:expect_cursor_line("> x = 4")
+    t:kill(SIGSTOP)                  -- as Ctrl-Z does; then the shell's mode
+    assert(os.execute("stty -F /proc/" .. t:pid() .. "/fd/0 sane"))
+    t:kill(SIGCONT)
+    t:expect("> x = 4")
+    t:expect_cursor_line("> x = 4")
+    line(t, "2")
+    t:send("x\r")
+    t:expect("\n42")
+  end)
+
+  it("leaves with status 0 on Ctrl-D at an empty prompt", function()
+    local t = start()
+    t:send("\4")
+    assert.are.equal(0, t:wait_exit())
+  end)
+
+  it("leaves with status 0 on .exit", function()
+    local t = start()
+    t:send(".exit\r")
+    assert.are.equal(0, t:wait_exit())
+  end)
+end)

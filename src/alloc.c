@@ -1,0 +1,117 @@
+/*
+** alloc.c
+** The allocator of the host's Lua state. Every datagram makes short-lived
+** objects (the message string, the rinfo table and its fields) that the
+** collector frees in bursts; glibc's per-thread cache holds only a few
+** blocks per size, so most frees took its slow path. Here small blocks
+** (up to 256 bytes) come from per-size free lists that never shrink, which
+** makes both allocation and release a few instructions. Larger blocks go
+** to malloc. Under the sanitizers every block goes to malloc, so that
+** ASan and valgrind see each one.
+*/
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ludp.h"
+
+#define CLASS_SIZE 16                  /* sizes are rounded to this */
+#define SMALL_MAX 256
+#define NCLASSES (SMALL_MAX / CLASS_SIZE)
+#define CHUNK_BYTES (16 * 1024)        /* refills come in chunks */
+
+typedef union block { union block *next; max_align_t align; } block;
+
+static block *free_list[NCLASSES + 1];
+static char *bump[NCLASSES + 1], *bump_end[NCLASSES + 1];
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LUDP_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LUDP_POOL 0
+#endif
+#endif
+#ifndef LUDP_POOL
+#define LUDP_POOL 1
+#endif
+
+static size_t class_of (size_t size) {
+  return (size + CLASS_SIZE - 1) / CLASS_SIZE;
+}
+
+/* Takes a fresh block of class 'c' from its chunk, by bumping a pointer:
+** a page is touched only when a block on it is first used. Chunks are
+** never freed: they hold the program's peak of small objects. */
+static void *small_alloc (size_t size) {
+  size_t c = class_of(size), bsize = c * CLASS_SIZE;
+  block *b = free_list[c];
+  char *p;
+  if (b != NULL) {
+    free_list[c] = b->next;
+    return b;
+  }
+  if (bump[c] == NULL || bump[c] + bsize > bump_end[c]) {
+    char *chunk = malloc(CHUNK_BYTES);
+    if (chunk == NULL) return NULL;
+    bump[c] = chunk;
+    bump_end[c] = chunk + CHUNK_BYTES;
+  }
+  p = bump[c];
+  bump[c] += bsize;
+  return p;
+}
+
+static void small_free (void *p, size_t size) {
+  block *b = p;
+  size_t c = class_of(size);
+  b->next = free_list[c];
+  free_list[c] = b;
+}
+
+/* lua_Alloc: osize is the block's size when ptr is not NULL. */
+static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (!LUDP_POOL) {
+    if (nsize == 0) {
+      free(ptr);
+      return NULL;
+    }
+    return realloc(ptr, nsize);
+  }
+  if (ptr == NULL) osize = 0;
+  if (nsize == 0) {
+    if (ptr == NULL) return NULL;
+    if (osize <= SMALL_MAX) small_free(ptr, osize);
+    else free(ptr);
+    return NULL;
+  }
+  if (osize > SMALL_MAX && nsize > SMALL_MAX)
+    return realloc(ptr, nsize);
+  if (ptr != NULL && class_of(osize) == class_of(nsize) && nsize <= SMALL_MAX)
+    return ptr;                        /* same block fits */
+  {
+    void *n = nsize <= SMALL_MAX ? small_alloc(nsize) : malloc(nsize);
+    if (n == NULL) return NULL;
+    if (ptr != NULL) {
+      memcpy(n, ptr, osize < nsize ? osize : nsize);
+      if (osize <= SMALL_MAX) small_free(ptr, osize);
+      else free(ptr);
+    }
+    return n;
+  }
+}
+
+static int panic (lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "ludp: unprotected error: %s\n", msg ? msg : "?");
+  return 0;                            /* Lua then aborts */
+}
+
+lua_State *ludp_newstate (void) {
+  lua_State *L = lua_newstate(ludp_alloc, NULL);
+  if (L != NULL) lua_atpanic(L, panic);
+  return L;
+}
