@@ -244,13 +244,21 @@ end
 -- datagram. (nil, errname, status) reports a receive error.
 local function receiver(self)
   local family = self._kind.family
-  return function(msg, address, port)
+  -- On a failure: (nil, errname, status, syscall), syscall "send" for a
+  -- batched reply that the kernel refused (it had no callback).
+  return function(msg, address, port, syscall)
     if msg then
-      self:emit("message", msg,
-                { address = address, family = family, port = port,
-                  size = #msg })
+      local rinfo = { address = address, family = family, port = port,
+                      size = #msg }
+      -- One listener, the usual case: called without emit's varargs.
+      local list = self._events.message
+      if list and list[2] == nil then
+        list[1](msg, rinfo)
+      else
+        self:emit("message", msg, rinfo)
+      end
     else
-      self:emit("error", errors.uv(port, "recvmsg"))
+      self:emit("error", errors.uv(port, syscall or "recvmsg"))
     end
   end
 end
@@ -292,7 +300,7 @@ end
 
 local function enqueue(self, op)
   local q = self._queue
-  if q == nil then
+  if not q then
     q = { head = 1, tail = 0 }
     self._queue = q
   end
@@ -308,7 +316,9 @@ local function do_send(self, data, host, port, cb, err, ip)
   if host ~= nil and type(ip) ~= "string" then
     status = UV_EINVAL             -- a custom lookup gave no address
   else
-    status, bytes = self._handle:send(data, ip, port, self._on_sent)
+    -- Without a callback the binding may batch it with the other replies
+    -- of this receive batch (one sendmmsg when the batch ends).
+    status, bytes = self._handle:send(data, ip, port, self._on_sent, cb == nil)
   end
   if status == 0 then              -- sent: the binding called nobody
     if cb then next_tick(cb, nil, bytes) end
@@ -378,11 +388,11 @@ function pump(self)
     local op = q[q.head]
     q[q.head] = nil
     q.head = q.head + 1
-    if q.head > q.tail then self._queue = nil end
+    if q.head > q.tail then self._queue = false end
     run(self, op)
     q = self._queue
   end
-  if self._closed and self._handle and self._queue == nil
+  if self._closed and self._handle and not self._queue
      and not self._busy then
     finish_close(self)
   end
@@ -390,7 +400,7 @@ end
 
 -- Runs op now when nothing waits before it, else queues it.
 local function submit(self, op)
-  if self._bind_state == BOUND and self._queue == nil and not self._busy then
+  if self._bind_state == BOUND and not self._queue and not self._busy then
     run(self, op)
     if self._queue then pump(self) end
   else
@@ -458,7 +468,7 @@ end
 -- closed socket the callbacks of the queued sends get it instead.
 local function bind_failed(self, err)
   local q = self._queue
-  self._queue = nil
+  self._queue = false
   self._bind_state = UNBOUND
   remove_bind_listener(self)
   if self._connect_state == CONNECTING then
@@ -490,7 +500,9 @@ local function finish_bind(self, port, err, ip)
                  self._reuse_port)
     end
     if r ~= 0 then
-      err = errors.uv(r, "bind", type(ip) == "string" and ip or nil, port)
+      -- As Node's exceptionWithHostPort: no port field for port 0.
+      err = errors.uv(r, "bind", type(ip) == "string" and ip or nil,
+                      port ~= 0 and port or nil)
     end
   end
   if err then return bind_failed(self, err) end
@@ -572,6 +584,15 @@ end
 -- send(msg[, offset, length][, port][, address][, callback]), the forms of
 -- lib/dgram.js; on a connected socket without port and address.
 function Socket:send(msg, offset, length, port, address, callback)
+  -- The reply form, send(msg, port, address), on a bound unconnected
+  -- socket with nothing waiting: the binding sends it or says false, and
+  -- then the full path below does it again and reports as usual.
+  if port == nil and not self._queue and not self._busy
+     and self._bind_state == BOUND and self._connect_state == DISCONNECTED
+     and not self._closed and self._lookup == default_lookup
+     and self._handle:reply(msg, offset, length) then
+    return
+  end
   if self._closed then not_running() end  -- first: closed is closed
   local connected = self._connect_state ~= DISCONNECTED
   if not connected then
@@ -619,7 +640,7 @@ function Socket:send(msg, offset, length, port, address, callback)
   if type(callback) ~= "function" then callback = nil end
 
   local state = self._bind_state
-  if state == BOUND and self._queue == nil and not self._busy then
+  if state == BOUND and not self._queue and not self._busy then
     -- The hot path: no lookup for a literal (the last one is remembered).
     if host == nil or host == self._literal then
       return do_send(self, data, host, port, callback, nil, host)
@@ -695,7 +716,7 @@ function Socket:close(callback)
     self._receiving = false
     self._handle:recv_stop()
   end
-  if self._queue == nil and not self._busy then finish_close(self) end
+  if not self._queue and not self._busy then finish_close(self) end
   return self
 end
 
@@ -908,7 +929,9 @@ function Socket.init(self, kind, listener)
   self._closed = false             -- close() was called
   self._receiving = false
   self._busy = false               -- an operation waits for its lookup
-  self._queue = nil                -- operations waiting, in order
+  self._queue = false              -- operations waiting, in order (false,
+                                   -- not nil: a present field is found
+                                   -- without searching the classes)
   self._inflight = { head = 1, tail = 0 }
   self._on_sent = send_completer(self)
   self._on_message = receiver(self)

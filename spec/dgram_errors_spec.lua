@@ -158,7 +158,8 @@ describe("system errors", function()
       assert.equal(c[1], e.errno)
       assert.equal("bind", e.syscall)
       assert.equal("127.0.0.1", e.address)
-      assert.equal(c[3], e.port)
+      -- As Node: port 0 gives no port field (test-dgram-error-message-address).
+      assert.equal(c[3] ~= 0 and c[3] or nil, e.port)
     end)
   end
 

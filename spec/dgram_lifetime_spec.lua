@@ -113,16 +113,18 @@ describe("an unbound socket", function()
       holder:bind(0, "127.0.0.1", function()
         local port = holder:address().port
         local ref, failed = weak(), 0
+        local strong = {}          -- held until counted (LUDP_GC_STRESS)
         before = fd_count()
         for i = 1, 20 do
           local s = dgram.createSocket("udp4")
-          ref[i] = s
+          ref[i], strong[i] = s, s
           s:on("error", function(err)
             assert.equal("EADDRINUSE", err.code)
             failed = failed + 1
             if failed == 20 then
               core.next_tick(function()
                 assert.is_true(fd_count() >= before + 20)
+                strong = nil
                 full_gc()
                 assert.is_nil(next(ref))
                 holder:close(done)

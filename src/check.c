@@ -7,8 +7,8 @@
 
 #include "ludp.h"
 
-#define CHECK_T "ludp.check"
-#define IDLE_T "ludp.idle"
+static const char CHECK_T[] = "ludp.check";
+static const char IDLE_T[] = "ludp.idle";
 
 static void on_check (uv_check_t *c) {
   ludp_handle *lh = c->data;

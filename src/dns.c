@@ -59,6 +59,7 @@ static int core_getaddrinfo (lua_State *L) {
   lookup_req *lr;
   int r;
   luaL_checktype(L, 3, LUA_TFUNCTION);
+  ludp_gc_point(L);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = family == 6 ? AF_INET6 : family == 4 ? AF_INET : AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;

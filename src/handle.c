@@ -29,8 +29,10 @@ void ludp_ref_clear (lua_State *L, int *ref) {
 
 
 ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
-  ludp_handle **box = lua_newuserdatauv(L, sizeof(*box), 1);
+  ludp_handle **box;
   ludp_handle *lh;
+  ludp_gc_point(L);
+  box = lua_newuserdatauv(L, sizeof(*box), 1);
   *box = NULL;                     /* closed state until all is ready */
   luaL_setmetatable(L, tname);
   lh = calloc(1, LUDP_HANDLE_OFFSET + size);
@@ -45,8 +47,33 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
   return lh;
 }
 
+/*
+** Returns the box at 'arg' if its metatable is the one registered for
+** 'tname' (under the name's address: no string lookup, this is on every
+** call of the hot path), else NULL.
+*/
+static ludp_handle **test_box (lua_State *L, int arg, const char *tname) {
+  ludp_handle **box = lua_touserdata(L, arg);
+  int same;
+  if (box == NULL || !lua_getmetatable(L, arg))
+    return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? box : NULL;
+}
+
+static ludp_handle **check_box (lua_State *L, int arg, const char *tname) {
+  ludp_handle **box = test_box(L, arg, tname);
+  if (box == NULL)
+    luaL_typeerror(L, arg, tname);
+  return box;
+}
+
 ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname) {
-  ludp_handle **box = luaL_checkudata(L, arg, tname);
+  ludp_handle **box;
+  ludp_gc_point(L);                /* the box is on the stack: it stays */
+  box = check_box(L, arg, tname);
   if (*box == NULL || (*box)->closing)
     luaL_error(L, "attempt to use a closed handle");
   return *box;
@@ -90,9 +117,11 @@ static void on_close (uv_handle_t *h) {
 
 /* h:close([fn]): closes once; fn runs in the close callback. */
 static int handle_close (lua_State *L) {
-  ludp_handle **box = luaL_checkudata(L, 1, lua_tostring(L,
-                                      lua_upvalueindex(1)));
-  ludp_handle *lh = *box;
+  ludp_handle **box = check_box(L, 1, lua_touserdata(L,
+                                lua_upvalueindex(1)));
+  ludp_handle *lh;
+  ludp_gc_point(L);
+  lh = *box;
   if (lh == NULL || lh->closing) {
     lua_pushboolean(L, 0);
     return 1;
@@ -101,6 +130,7 @@ static int handle_close (lua_State *L) {
     luaL_checktype(L, 2, LUA_TFUNCTION);
   ludp_ref_set(L, &lh->close_ref, 2);
   ludp_handle_anchor(L, lh, 1);    /* alive until on_close */
+  if (lh->on_close) lh->on_close(lh);
   lh->closing = 1;
   uv_close(lh->h, on_close);
   lua_pushboolean(L, 1);
@@ -113,10 +143,11 @@ static int handle_gc (lua_State *L) {
   ludp_handle *lh = *box;
   if (lh == NULL) return 0;
   *box = NULL;
+  lh->collected = 1;               /* before on_close: no Lua from here */
+  if (!lh->closing && lh->on_close) lh->on_close(lh);
   if (lh->on_free) lh->on_free(lh);
   lh->on_free = NULL;
   release(lh);
-  lh->collected = 1;
   if (!lh->closing) {
     lh->closing = 1;
     uv_close(lh->h, on_close);
@@ -125,7 +156,7 @@ static int handle_gc (lua_State *L) {
 }
 
 static ludp_handle *upcheck (lua_State *L) {
-  return ludp_handle_check(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+  return ludp_handle_check(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 static int handle_ref (lua_State *L) {
@@ -146,8 +177,8 @@ static int handle_has_ref (lua_State *L) {
 }
 
 static int handle_is_closing (lua_State *L) {
-  ludp_handle **box = luaL_checkudata(L, 1, lua_tostring(L,
-                                      lua_upvalueindex(1)));
+  ludp_handle **box = check_box(L, 1, lua_touserdata(L,
+                                lua_upvalueindex(1)));
   lua_pushboolean(L, *box == NULL || (*box)->closing);
   return 1;
 }
@@ -162,7 +193,9 @@ void ludp_handle_methods (lua_State *L, const char *tname) {
     {"__gc", handle_gc},
     {NULL, NULL}
   };
-  lua_pushstring(L, tname);
+  lua_pushvalue(L, -1);            /* the metatable, found by the name's */
+  lua_rawsetp(L, LUA_REGISTRYINDEX, tname);  /* address: see test_box */
+  lua_pushlightuserdata(L, (void *)tname);
   luaL_setfuncs(L, methods, 1);
 }
 

@@ -8,9 +8,12 @@
 ** After every callback the nextTick queue is drained, as in Node.js.
 */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ludp.h"
+
+int ludp_gc_stress;                      /* LUDP_GC_STRESS: see ludp.h */
 
 static lua_State *main_state;
 static int tick_head = 1, tick_tail = 1;  /* queue in registry table */
@@ -115,6 +118,7 @@ int ludp_call (lua_State *L, int nargs) {
   lua_remove(L, base);
   if (status != LUA_OK)
     uncaught(L);
+  ludp_gc_point(L);
   if (tick_head != tick_tail && !draining)
     ludp_drain_ticks(L);
   return status;
@@ -150,23 +154,29 @@ void ludp_drain_ticks (lua_State *L) {
   draining = 0;
 }
 
-/* core.next_tick(fn, ...) */
-static int core_next_tick (lua_State *L) {
-  int n = lua_gettop(L) - 1, i;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+void ludp_next_tick (lua_State *L, int nargs) {
+  int base = lua_gettop(L) - nargs, i;
   lua_rawgeti(L, LUA_REGISTRYINDEX, tick_ref);
-  if (n == 0)
-    lua_pushvalue(L, 1);
+  if (nargs == 0)
+    lua_pushvalue(L, base);
   else {
-    lua_createtable(L, n + 1, 1);
-    for (i = 1; i <= n + 1; i++) {
-      lua_pushvalue(L, i);
-      lua_rawseti(L, -2, i);
+    lua_createtable(L, nargs + 1, 1);
+    for (i = 0; i <= nargs; i++) {
+      lua_pushvalue(L, base + i);
+      lua_rawseti(L, -2, i + 1);
     }
-    lua_pushinteger(L, n);
+    lua_pushinteger(L, nargs);
     lua_setfield(L, -2, "n");
   }
   lua_rawseti(L, -2, tick_tail++);
+  lua_settop(L, base - 1);
+}
+
+/* core.next_tick(fn, ...) */
+static int core_next_tick (lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  ludp_gc_point(L);
+  ludp_next_tick(L, lua_gettop(L) - 1);
   return 0;
 }
 
@@ -293,6 +303,9 @@ static const luaL_Reg loop_funcs[] = {
 /* Adds the loop functions to the table on top; sets up the registry. */
 void ludp_open_loop (lua_State *L) {
   if (tick_ref == LUA_NOREF) {
+    const char *stress = getenv("LUDP_GC_STRESS");
+    ludp_gc_stress = stress != NULL && *stress != '\0' &&
+                     strcmp(stress, "0") != 0;
     lua_newtable(L);
     tick_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushboolean(L, 0);

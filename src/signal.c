@@ -9,7 +9,7 @@
 
 #include "ludp.h"
 
-#define SIGNAL_T "ludp.signal"
+static const char SIGNAL_T[] = "ludp.signal";
 
 static const struct { const char *name; int num; } signals[] = {
   {"SIGHUP", SIGHUP}, {"SIGINT", SIGINT}, {"SIGQUIT", SIGQUIT},

@@ -6,7 +6,7 @@
 
 #include "ludp.h"
 
-#define TIMER_T "ludp.timer"
+static const char TIMER_T[] = "ludp.timer";
 
 static void on_timer (uv_timer_t *t) {
   ludp_handle *lh = t->data;

@@ -3,11 +3,17 @@
 ** The UDP handle: a thin binding of uv_udp_t, as Node's udp_wrap is.
 ** Methods return libuv status codes (0 or negative) and never raise for a
 ** failure of the operating system; dgram.lua turns codes into errors.
-** The hot path is here: a datagram arriving calls one Lua function with
-** (msg, address, port); a reply tries uv_udp_try_send straight from the
-** string's bytes and queues a copy only when the kernel says EAGAIN.
+** The hot path is here. Datagrams arrive in recvmmsg batches and each
+** calls one Lua function with (msg, address, port), the address string
+** reused while the peer stays the same. A reply made while a batch is
+** delivered (no callback, nothing queued in libuv) is copied into the
+** socket's reply batch and all of them leave with one sendmmsg when the
+** batch ends, or before anything else is done with the socket. Other sends
+** try uv_udp_try_send straight from the string's bytes and queue a copy
+** only when the kernel says EAGAIN.
 */
 
+#define _GNU_SOURCE                /* sendmmsg */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +23,7 @@
 
 #include "ludp.h"
 
-#define UDP_T "ludp.udp"
+static const char UDP_T[] = "ludp.udp";
 
 /* A parsed destination, kept so replies to the same peer need no parse. */
 typedef struct {
@@ -27,9 +33,26 @@ typedef struct {
   struct sockaddr_storage sa;
 } addr_cache;
 
+/* Replies waiting for the end of the receive batch (see flush_batch). */
+#define BATCH_MAX 64
+#define BATCH_BYTES (256 * 1024)
+
+typedef struct {
+  unsigned n;                        /* datagrams waiting */
+  size_t used;                       /* bytes of 'data' used */
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  struct sockaddr_storage to[BATCH_MAX];
+  char data[BATCH_BYTES];
+} reply_batch;
+
 typedef struct {
   addr_cache dst;        /* last destination parsed by send */
   int family;            /* AF_INET / AF_INET6 requested at creation */
+  int in_batch;          /* a receive batch is being delivered */
+  reply_batch *batch;    /* allocated on first use */
+  struct sockaddr_storage from;  /* last peer, whose string is from_ref */
+  int from_ref;
 } udp_extra;
 
 #define UDP_SIZE (sizeof(uv_udp_t) + sizeof(udp_extra))
@@ -42,8 +65,17 @@ static udp_extra *extra_of (ludp_handle *lh) {
   return (udp_extra *)((char *)lh->h + sizeof(uv_udp_t));
 }
 
+static void flush_batch (ludp_handle *lh);
+static void udp_on_close (ludp_handle *lh);
+static void udp_on_free (ludp_handle *lh);
+
+/* Checks the handle; replies still batched leave first, so that anything
+** done with the socket (options, connect, close...) comes after them. */
 static ludp_handle *check_udp (lua_State *L) {
-  return ludp_handle_check(L, 1, UDP_T);
+  ludp_handle *lh = ludp_handle_check(L, 1, UDP_T);
+  reply_batch *b = extra_of(lh)->batch;
+  if (b != NULL && b->n > 0) flush_batch(lh);
+  return lh;
 }
 
 static int push_status (lua_State *L, int status) {
@@ -128,7 +160,10 @@ static int udp_new (lua_State *L) {
   lh = ludp_handle_new(L, UDP_T, UDP_SIZE);
   extra_of(lh)->family = fam == 6 ? AF_INET6 : AF_INET;
   extra_of(lh)->dst.iplen = (size_t)-1;
-  r = uv_udp_init(ludp_loop(), udp_of(lh));
+  extra_of(lh)->from_ref = LUA_NOREF;
+  lh->on_close = udp_on_close;
+  lh->on_free = udp_on_free;
+  r = uv_udp_init_ex(ludp_loop(), udp_of(lh), AF_UNSPEC | UV_UDP_RECVMMSG);
   if (r != 0) {
     *lh->box = NULL;
     free(lh);
@@ -199,8 +234,12 @@ static int udp_disconnect (lua_State *L) {
 
 /* ------------------------------------------------------------- receive */
 
-/* One buffer for every socket: a receive callback consumes it at once. */
-static char recv_buf[64 * 1024];
+/*
+** One buffer for every socket: a receive callback consumes it at once.
+** libuv's recvmmsg reads up to 20 datagrams, each into its own 64 KiB
+** slice; pages never written to cost no memory.
+*/
+static char recv_buf[20 * 64 * 1024];
 
 static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)h; (void)suggested;
@@ -208,15 +247,79 @@ static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->len = sizeof recv_buf;
 }
 
+/* Writes the dotted quad of 'a' into 'out'; returns its length. */
+static size_t ip4_format (const struct in_addr *a, char *out) {
+  const unsigned char *b = (const unsigned char *)&a->s_addr;
+  char *p = out;
+  int i;
+  for (i = 0; i < 4; i++) {
+    unsigned v = b[i];
+    if (v >= 100) { *p++ = (char)('0' + v / 100); v %= 100; *p++ = (char)('0' + v / 10); }
+    else if (v >= 10) *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    if (i < 3) *p++ = '.';
+  }
+  return (size_t)(p - out);
+}
+
+/* Pushes the address string of peer 'sa', reusing the last one when the
+** peer is the same (a server mostly hears the same few peers). */
+static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
+  size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in);
+  struct sockaddr_in *from = (struct sockaddr_in *)&x->from;
+  if (x->from_ref != LUA_NOREF && x->from.ss_family == sa->sa_family) {
+    if (sa->sa_family == AF_INET) {
+      if (from->sin_addr.s_addr ==
+          ((const struct sockaddr_in *)sa)->sin_addr.s_addr) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->from_ref);
+        return;
+      }
+    }
+    else {
+      const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+      const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)&x->from;
+      if (memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0 &&
+          a->sin6_scope_id == b->sin6_scope_id) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->from_ref);
+        return;
+      }
+    }
+  }
+  if (sa->sa_family == AF_INET) {
+    char ip[16];
+    lua_pushlstring(L, ip, ip4_format(&((const struct sockaddr_in *)sa)->sin_addr, ip));
+  }
+  else {
+    push_sockaddr(L, sa);          /* address, port, family */
+    lua_pop(L, 2);
+  }
+  memcpy(&x->from, sa, len);
+  lua_pushvalue(L, -1);
+  if (x->from_ref == LUA_NOREF)
+    x->from_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  else
+    lua_rawseti(L, LUA_REGISTRYINDEX, x->from_ref);
+}
+
+static int sockaddr_port (const struct sockaddr *sa) {
+  return ntohs(sa->sa_family == AF_INET6
+                   ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                   : ((const struct sockaddr_in *)sa)->sin_port);
+}
+
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags) {
   ludp_handle *lh = h->data;
+  udp_extra *x = extra_of(lh);
   lua_State *L = lh->L;
-  (void)flags;
+  if (nread == 0 && addr == NULL) {  /* the batch ended, or nothing came */
+    x->in_batch = 0;
+    if (x->batch != NULL && x->batch->n > 0) flush_batch(lh);
+    return;
+  }
   if (lh->closing || lh->cb_ref == LUA_NOREF)
     return;                        /* closed by an earlier handler */
-  if (nread == 0 && addr == NULL)
-    return;                        /* nothing more to read */
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
   if (nread < 0) {                 /* onmessage(nil, errname, status) */
     lua_pushnil(L);
@@ -225,9 +328,10 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     ludp_call(L, 3);
     return;
   }
+  x->in_batch = (flags & UV_UDP_MMSG_CHUNK) != 0;
   lua_pushlstring(L, buf->base, (size_t)nread);
-  push_sockaddr(L, addr);
-  lua_pop(L, 1);                   /* the family is the socket's */
+  push_peer(L, x, addr);
+  lua_pushinteger(L, sockaddr_port(addr));
   ludp_call(L, 3);
 }
 
@@ -248,6 +352,7 @@ static int udp_recv_start (lua_State *L) {
 /* u:recv_stop() -> status */
 static int udp_recv_stop (lua_State *L) {
   ludp_handle *lh = check_udp(L);
+  extra_of(lh)->in_batch = 0;      /* no batch end will come to flush */
   return push_status(L, uv_udp_recv_stop(udp_of(lh)));
 }
 
@@ -257,9 +362,24 @@ static int udp_recv_stop (lua_State *L) {
 typedef struct {
   uv_udp_send_t req;
   ludp_handle *lh;
-  int cb_ref;
+  int cb_ref;            /* cb(status), or LUA_NOREF */
+  int batched;           /* a batched reply: a failure is an 'error' */
   char data[1];
 } send_req;
+
+/* Reports the failure of a batched reply (it had no callback) as the
+** socket's onmessage(nil, errname, status, "send"), on the next tick:
+** never inside the call that flushed. */
+static void report_send_error (ludp_handle *lh, int status) {
+  lua_State *L = lh->L;
+  if (lh->collected || lh->cb_ref == LUA_NOREF || L == NULL) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+  lua_pushnil(L);
+  ludp_push_uverr(L, status);
+  lua_pushinteger(L, status);
+  lua_pushliteral(L, "send");
+  ludp_next_tick(L, 4);
+}
 
 static void on_send (uv_udp_send_t *req, int status) {
   send_req *sr = req->data;
@@ -271,7 +391,138 @@ static void on_send (uv_udp_send_t *req, int status) {
     lua_pushinteger(L, status);
     ludp_call(L, 1);
   }
+  else if (sr->batched && status < 0 && status != UV_ECANCELED)
+    report_send_error(lh, status);
   free(sr);
+}
+
+/* Queues a copy of 'len' bytes in libuv's send queue; 0 or a status. */
+static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
+                       size_t total, const struct sockaddr *sa,
+                       send_req **out) {
+  send_req *sr = malloc(sizeof(send_req) + total);
+  uv_buf_t one;
+  size_t off = 0;
+  int k, r;
+  if (sr == NULL) return UV_ENOMEM;
+  for (k = 0; k < n; k++) {
+    memcpy(sr->data + off, bufs[k].base, bufs[k].len);
+    off += bufs[k].len;
+  }
+  one = uv_buf_init(sr->data, (unsigned)total);
+  sr->req.data = sr;
+  sr->lh = lh;
+  sr->cb_ref = LUA_NOREF;
+  sr->batched = 0;
+  r = uv_udp_send(&sr->req, udp_of(lh), &one, 1, sa, on_send);
+  if (r != 0) {
+    free(sr);
+    return r;
+  }
+  if (out) *out = sr;
+  return 0;
+}
+
+
+/* ------------------------------------------------------- reply batches */
+
+/*
+** Sends the batched replies with sendmmsg. What the kernel cannot take now
+** (EAGAIN) goes to libuv's queue, in order; a datagram the kernel refuses
+** is reported as an 'error' and the rest still go.
+*/
+static void flush_batch (ludp_handle *lh) {
+  reply_batch *b = extra_of(lh)->batch;
+  uv_os_fd_t fd;
+  unsigned i = 0;
+  if (b == NULL || b->n == 0) return;
+  if (uv_fileno(lh->h, &fd) != 0) {
+    b->n = 0;
+    b->used = 0;
+    return;
+  }
+  while (i < b->n) {
+    int r;
+    do
+      r = sendmmsg(fd, b->msgs + i, b->n - i, 0);
+    while (r < 0 && errno == EINTR);
+    if (r > 0) {
+      i += (unsigned)r;
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      for (; i < b->n; i++) {      /* the rest waits in libuv's queue */
+        send_req *sr = NULL;
+        uv_buf_t one = uv_buf_init(b->iov[i].iov_base,
+                                   (unsigned)b->iov[i].iov_len);
+        int q = queue_copy(lh, &one, 1, one.len,
+                           (const struct sockaddr *)&b->to[i], &sr);
+        if (q == 0) sr->batched = 1;
+        else report_send_error(lh, q);
+      }
+      break;
+    }
+    report_send_error(lh, uv_translate_sys_error(errno));
+    i++;                           /* that one is lost: say so, go on */
+  }
+  b->n = 0;
+  b->used = 0;
+}
+
+/* Adds a reply to the batch; 0, or nonzero when it cannot be batched. */
+static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
+                      size_t total, const struct sockaddr *sa) {
+  udp_extra *x = extra_of(lh);
+  reply_batch *b = x->batch;
+  struct msghdr *h;
+  size_t off;
+  int k;
+  if (sa == NULL || total > BATCH_BYTES || total > 65507)
+    return 1;                      /* connected, or too big: send now */
+  if (b == NULL) {
+    b = x->batch = malloc(sizeof *b);
+    if (b == NULL) return 1;
+    b->n = 0;
+    b->used = 0;
+  }
+  if (b->n == BATCH_MAX || b->used + total > BATCH_BYTES)
+    flush_batch(lh);
+  off = b->used;
+  for (k = 0; k < n; k++) {
+    memcpy(b->data + off, bufs[k].base, bufs[k].len);
+    off += bufs[k].len;
+  }
+  memcpy(&b->to[b->n], sa, sa->sa_family == AF_INET6
+                               ? sizeof(struct sockaddr_in6)
+                               : sizeof(struct sockaddr_in));
+  b->iov[b->n].iov_base = b->data + b->used;
+  b->iov[b->n].iov_len = total;
+  h = &b->msgs[b->n].msg_hdr;
+  memset(h, 0, sizeof *h);
+  h->msg_name = &b->to[b->n];
+  h->msg_namelen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in);
+  h->msg_iov = &b->iov[b->n];
+  h->msg_iovlen = 1;
+  b->used = off;
+  b->n++;
+  return 0;
+}
+
+/* Before uv_close: batched replies leave; after it they could not. */
+static void udp_on_close (ludp_handle *lh) {
+  extra_of(lh)->in_batch = 0;
+  flush_batch(lh);
+}
+
+static void udp_on_free (ludp_handle *lh) {
+  udp_extra *x = extra_of(lh);
+  free(x->batch);
+  x->batch = NULL;
+  if (!lh->collected && lh->L != NULL)
+    ludp_ref_clear(lh->L, &x->from_ref);
+  else
+    x->from_ref = LUA_NOREF;       /* the state is going: refs go with it */
 }
 
 #define MAX_BUFS 64
@@ -304,23 +555,35 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 }
 
 /*
-** u:send(data, ip, port, cb) -> status, bytes
+** u:send(data, ip, port, cb, may_defer) -> status, bytes
 ** data: string or array of strings; ip nil for a connected socket.
-** status 0: sent now, cb not called (the caller defers it); 1: queued,
-** cb(status) runs when sent; negative: failed now, cb not called.
+** status 0: sent now, or batched to leave at the end of the receive batch
+** (only when 'may_defer', i.e. the caller has no callback); cb is not
+** called (the caller defers it). 1: queued, cb(status) runs when sent.
+** Negative: failed now, cb not called.
 */
 static int udp_send (lua_State *L) {
-  ludp_handle *lh = check_udp(L);
+  ludp_handle *lh = ludp_handle_check(L, 1, UDP_T);
+  udp_extra *x = extra_of(lh);
   const struct sockaddr *sa = NULL;
   uv_buf_t bufs[MAX_BUFS];
-  size_t total, off;
+  size_t total;
   send_req *sr;
-  int n, r, k;
+  int n, r;
   n = get_bufs(L, 2, bufs, &total);
   if (!lua_isnil(L, 3) && (r = arg_addr(L, lh, 3, &sa)) != 0)
     return push_status(L, r);
   if (!lua_isnoneornil(L, 5))
     luaL_checktype(L, 5, LUA_TFUNCTION);
+  if (x->in_batch && lua_toboolean(L, 6) && !lh->closing &&
+      uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
+      batch_add(lh, bufs, n, total, sa) == 0) {
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, (lua_Integer)total);
+    return 2;
+  }
+  if (x->batch != NULL && x->batch->n > 0)
+    flush_batch(lh);               /* in order: the batch goes first */
   r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
   if (r >= 0) {
     lua_pushinteger(L, 0);
@@ -330,22 +593,9 @@ static int udp_send (lua_State *L) {
   if (r != UV_EAGAIN && r != UV_ENOSYS)
     return push_status(L, r);
   /* The kernel is full or sends are queued: queue a copy, in order. */
-  sr = malloc(sizeof(send_req) + total);
-  if (sr == NULL)
-    return push_status(L, UV_ENOMEM);
-  for (off = 0, k = 0; k < n; k++) {
-    memcpy(sr->data + off, bufs[k].base, bufs[k].len);
-    off += bufs[k].len;
-  }
-  bufs[0] = uv_buf_init(sr->data, (unsigned)total);
-  sr->req.data = sr;
-  sr->lh = lh;
-  sr->cb_ref = LUA_NOREF;
-  r = uv_udp_send(&sr->req, udp_of(lh), bufs, 1, sa, on_send);
-  if (r != 0) {
-    free(sr);
+  r = queue_copy(lh, bufs, n, total, sa, &sr);
+  if (r != 0)
     return push_status(L, r);
-  }
   if (!lua_isnoneornil(L, 5)) {
     lua_pushvalue(L, 5);
     sr->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -353,6 +603,49 @@ static int udp_send (lua_State *L) {
   lua_pushinteger(L, 1);
   lua_pushinteger(L, (lua_Integer)total);
   return 2;
+}
+
+
+/*
+** u:reply(msg, port, ip) -> true | false
+** The fast path of dgram's send(msg, port, address) without a callback on
+** a bound, unconnected socket: sends or batches the datagram and returns
+** true, or does nothing and returns false when anything is unusual (not a
+** string, a bad port, not an IP literal, the kernel said no...), so that
+** the full path in Lua redoes it and reports exactly as it always does.
+*/
+static int udp_reply (lua_State *L) {
+  ludp_handle *lh;
+  udp_extra *x;
+  const struct sockaddr *sa;
+  const char *s, *ip;
+  size_t len, iplen;
+  lua_Integer port;
+  uv_buf_t buf;
+  int ok = 0;
+  if (lua_type(L, 2) != LUA_TSTRING || !lua_isinteger(L, 3) ||
+      lua_type(L, 4) != LUA_TSTRING)
+    goto done;
+  lh = ludp_handle_check(L, 1, UDP_T);
+  x = extra_of(lh);
+  port = lua_tointeger(L, 3);
+  s = lua_tolstring(L, 2, &len);
+  ip = lua_tolstring(L, 4, &iplen);
+  if (port < 1 || port > 65535 || iplen == 0 ||
+      parse_addr(x, ip, iplen, (int)port, &sa) != 0)
+    goto done;
+  buf = uv_buf_init((char *)s, (unsigned)len);
+  if (x->in_batch && uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
+      batch_add(lh, &buf, 1, len, sa) == 0) {
+    ok = 1;
+    goto done;
+  }
+  if (x->batch != NULL && x->batch->n > 0)
+    flush_batch(lh);
+  ok = uv_udp_try_send(udp_of(lh), &buf, 1, sa) >= 0;
+done:
+  lua_pushboolean(L, ok);
+  return 1;
 }
 
 
@@ -522,6 +815,7 @@ static const luaL_Reg udp_methods[] = {
   {"recv_start", udp_recv_start},
   {"recv_stop", udp_recv_stop},
   {"send", udp_send},
+  {"reply", udp_reply},
   {"getsockname", udp_getsockname},
   {"getpeername", udp_getpeername},
   {"send_queue", udp_send_queue},

@@ -59,7 +59,7 @@ int main (void) {
   lua_setglobal(L, "core");
 
   /* An unbound socket nobody reaches: collected, closed, freed. */
-  run(L, "local core = ... ; for i = 1, 100 do core.udp(4) end");
+  run(L, "local core, t = ..., {} ; for i = 1, 100 do t[i] = core.udp(4) end");
   ASSERT(open_handles() == 100);
   full_gc(L);
   ASSERT(open_handles() == 0);
