@@ -196,6 +196,17 @@ local function default_lookup(host, family, cb)
   if r ~= 0 then cb(errors.dns(r, "getaddrinfo", host)) end
 end
 
+-- Whether send(msg, port, address) may take the binding's reply path
+-- (see Socket:send): bound, unconnected, open, the default lookup, nothing
+-- waiting. Kept in one field, recomputed wherever one of these changes,
+-- so the hot path tests one value instead of six.
+local function refresh_fast(self)
+  self._fast = self._bind_state == BOUND
+    and self._connect_state == DISCONNECTED and not self._closed
+    and not self._queue and not self._busy
+    and self._lookup == default_lookup and self._handle ~= nil
+end
+
 -- Resolves host with the socket's lookup; then fn(self, arg, err, ip,
 -- sync) runs once, even if a custom lookup calls back twice. 'sync' says
 -- that the lookup answered before returning. Returns whether fn ran.
@@ -291,6 +302,7 @@ end
 local function finish_close(self)
   local h = self._handle
   self._handle = nil
+  refresh_fast(self)
   h:close()
   next_tick(emit_close, self)
 end
@@ -303,6 +315,7 @@ local function enqueue(self, op)
   if not q then
     q = { head = 1, tail = 0 }
     self._queue = q
+    refresh_fast(self)
   end
   q.tail = q.tail + 1
   q[q.tail] = op
@@ -339,6 +352,7 @@ local function do_connect(self, op, err, ip)
   end
   if err then
     self._connect_state = DISCONNECTED
+    refresh_fast(self)
     if op.cb then
       self:removeListener("connect", op.cb)
       if self._closed then return end
@@ -346,6 +360,7 @@ local function do_connect(self, op, err, ip)
     return report(self, op.cb, err)
   end
   self._connect_state = CONNECTED
+  refresh_fast(self)
   next_tick(emit_connect, self)
 end
 
@@ -360,6 +375,7 @@ local function op_resolved(self, op, err, ip, sync)
   end
   if not sync then
     self._busy = false
+    refresh_fast(self)
     pump(self)
   end
 end
@@ -371,13 +387,16 @@ local function run(self, op)
     return do_send(self, op.data, nil, nil, op.cb)
   end
   self._busy = true                -- also against sends made by the lookup
+  refresh_fast(self)
   local ok, called = pcall(lookup, self, op.host, op_resolved, op)
   if not ok then                   -- a custom lookup threw: op is lost,
     self._busy = false             -- what follows it is not
+    refresh_fast(self)
     if self._queue then next_tick(pump, self) end
     error(called, 0)
   end
   if called then self._busy = false end
+  refresh_fast(self)
 end
 
 -- Runs the queue while the socket is bound and not waiting; a closed
@@ -389,6 +408,7 @@ function pump(self)
     q[q.head] = nil
     q.head = q.head + 1
     if q.head > q.tail then self._queue = false end
+    refresh_fast(self)
     run(self, op)
     q = self._queue
   end
@@ -448,6 +468,7 @@ end
 local function start_listening(self)
   local h = self._handle
   self._bind_state = BOUND
+  refresh_fast(self)
   if not self._closed then
     local r = h:recv_start(self._on_message)
     if r == 0 then
@@ -469,10 +490,13 @@ end
 local function bind_failed(self, err)
   local q = self._queue
   self._queue = false
+  refresh_fast(self)
   self._bind_state = UNBOUND
+  refresh_fast(self)
   remove_bind_listener(self)
   if self._connect_state == CONNECTING then
     self._connect_state = DISCONNECTED
+    refresh_fast(self)
   end
   if q then
     for i = q.head, q.tail do
@@ -520,10 +544,12 @@ end
 
 local function start_bind(self, address, port)
   self._bind_state = BINDING
+  refresh_fast(self)
   if address == nil or address == "" then address = self._kind.any end
   local ok, err = pcall(lookup, self, address, bind_resolved, port)
   if not ok then                   -- a custom lookup threw: not binding
     self._bind_state = UNBOUND
+    refresh_fast(self)
     remove_bind_listener(self)
     error(err, 0)
   end
@@ -587,10 +613,8 @@ function Socket:send(msg, offset, length, port, address, callback)
   -- The reply form, send(msg, port, address), on a bound unconnected
   -- socket with nothing waiting: the binding sends it or says false, and
   -- then the full path below does it again and reports as usual.
-  if port == nil and not self._queue and not self._busy
-     and self._bind_state == BOUND and self._connect_state == DISCONNECTED
-     and not self._closed and self._lookup == default_lookup
-     and self._handle:reply(msg, offset, length) then
+  if port == nil and self._fast and self._handle:reply(msg, offset, length)
+  then
     return
   end
   if self._closed then not_running() end  -- first: closed is closed
@@ -676,6 +700,7 @@ function Socket:connect(port, address, callback)
     errors.raise("Error", "ERR_SOCKET_DGRAM_IS_CONNECTED", "Already connected")
   end
   self._connect_state = CONNECTING
+  refresh_fast(self)
   if callback then self:once("connect", callback) end
   if self._bind_state == UNBOUND then start_bind(self, nil, 0) end
   if address == nil or address == "" then address = self._kind.loopback end
@@ -690,6 +715,7 @@ function Socket:disconnect()
   local r = self._handle:disconnect()
   if r ~= 0 then raise_uv(r, "connect") end
   self._connect_state = DISCONNECTED
+  refresh_fast(self)
 end
 
 function Socket:remoteAddress()
@@ -712,6 +738,7 @@ function Socket:close(callback)
   check_running(self)
   if type(callback) == "function" then self:on("close", callback) end
   self._closed = true
+  refresh_fast(self)
   if self._receiving then
     self._receiving = false
     self._handle:recv_stop()
@@ -933,6 +960,7 @@ function Socket.init(self, kind, listener)
                                    -- not nil: a present field is found
                                    -- without searching the classes)
   self._inflight = { head = 1, tail = 0 }
+  refresh_fast(self)
   self._on_sent = send_completer(self)
   self._on_message = receiver(self)
   if type(listener) == "function" then self:on("message", listener) end

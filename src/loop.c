@@ -105,23 +105,31 @@ static void uncaught (lua_State *L) {
 }
 
 
-int ludp_call (lua_State *L, int nargs) {
-  int base = lua_gettop(L) - nargs;
+void ludp_push_handler (lua_State *L) {
+  lua_pushcfunction(L, msghandler);
+}
+
+int ludp_call_h (lua_State *L, int nargs) {
+  int base = lua_gettop(L) - nargs;  /* the function; handler below it */
   int status;
   if (failed) {                    /* the process is stopping: drop it */
-    lua_settop(L, base - 1);
+    lua_settop(L, base - 2);
     return LUA_ERRRUN;
   }
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, base);
-  status = lua_pcall(L, nargs, 0, base);
-  lua_remove(L, base);
+  status = lua_pcall(L, nargs, 0, base - 1);
   if (status != LUA_OK)
-    uncaught(L);
+    uncaught(L);                   /* pops the error */
+  lua_pop(L, 1);                   /* the handler */
   ludp_gc_point(L);
   if (tick_head != tick_tail && !draining)
     ludp_drain_ticks(L);
   return status;
+}
+
+int ludp_call (lua_State *L, int nargs) {
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, -(nargs + 2));
+  return ludp_call_h(L, nargs);
 }
 
 

@@ -28,6 +28,12 @@ void ludp_set_state (lua_State *L);
 */
 int ludp_call (lua_State *L, int nargs);
 
+/* The same for a hot path that avoids moving the stack: push the message
+** handler with ludp_push_handler first, then the function and arguments;
+** ludp_call_h pops all of them. */
+void ludp_push_handler (lua_State *L);
+int ludp_call_h (lua_State *L, int nargs);
+
 /* Queues the function below 'nargs' arguments as a nextTick (popped). */
 void ludp_next_tick (lua_State *L, int nargs);
 

@@ -1,7 +1,8 @@
 /*
 ** modules.c
 ** The host's built-in modules: ludp.core and cjson from C, and the Lua
-** files of lua/ embedded at build time. Each goes into package.preload, so
+** files of lua/ embedded at build time (as luac bytecode when luac5.4 was
+** found: see CMakeLists.txt). Each goes into package.preload, so
 ** nothing is compiled before it is required, and an installed ludp needs
 ** no search path to find its own modules.
 */
@@ -19,7 +20,7 @@ extern const struct ludp_module ludp_modules[];
 static int load_embedded (lua_State *L) {
   const struct ludp_module *m =
       &ludp_modules[lua_tointeger(L, lua_upvalueindex(1))];
-  if (luaL_loadbufferx(L, m->data, m->len, m->chunk, "t") != LUA_OK)
+  if (luaL_loadbufferx(L, m->data, m->len, m->chunk, "bt") != LUA_OK)
     return lua_error(L);
   lua_pushvalue(L, 1);             /* module name, as require passes */
   lua_pushstring(L, m->chunk + 1);

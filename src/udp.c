@@ -320,19 +320,20 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   }
   if (lh->closing || lh->cb_ref == LUA_NOREF)
     return;                        /* closed by an earlier handler */
+  ludp_push_handler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
   if (nread < 0) {                 /* onmessage(nil, errname, status) */
     lua_pushnil(L);
     ludp_push_uverr(L, (int)nread);
     lua_pushinteger(L, nread);
-    ludp_call(L, 3);
+    ludp_call_h(L, 3);
     return;
   }
   x->in_batch = (flags & UV_UDP_MMSG_CHUNK) != 0;
   lua_pushlstring(L, buf->base, (size_t)nread);
   push_peer(L, x, addr);
   lua_pushinteger(L, sockaddr_port(addr));
-  ludp_call(L, 3);
+  ludp_call_h(L, 3);
 }
 
 /* u:recv_start(onmessage) -> status. Anchors the box until close. */
