@@ -757,6 +757,41 @@ function Socket:address()
   return { address = address, family = family, port = port }
 end
 
+-- "1.2.3.4:5" / "[::1]:5" for tostring; nil when the call fails.
+local function endpoint(address, port)
+  if address == nil then return nil end
+  if address:find(":", 1, true) then address = "[" .. address .. "]" end
+  return address .. ":" .. port
+end
+
+-- tostring(socket), what the REPL shows: "Socket<udp4 unbound>",
+-- "Socket<udp4 0.0.0.0:41234 bound>", "Socket<udp6 closed>",
+-- "Socket<udp4 127.0.0.1:5000 connected to 127.0.0.1:6000>"; also
+-- "binding" and "connecting" on their way there. Never raises.
+function Socket.__tostring(self)
+  local state
+  if self._closed then
+    state = "closed"
+  elseif self._bind_state == UNBOUND then
+    state = "unbound"
+  elseif self._bind_state == BINDING then
+    state = "binding"
+  else
+    local h = self._handle
+    local here = endpoint(h:getsockname())
+    state = here and here .. " " or ""
+    if self._connect_state == CONNECTED then
+      local peer = endpoint(h:getpeername())
+      state = state .. (peer and "connected to " .. peer or "connected")
+    elseif self._connect_state == CONNECTING then
+      state = state .. "connecting"
+    else
+      state = state .. "bound"
+    end
+  end
+  return format("Socket<%s %s>", tostring(self.type), state)
+end
+
 function Socket:getSendQueueSize()
   check_running(self)
   local size = self._handle:send_queue()

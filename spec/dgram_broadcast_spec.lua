@@ -1,0 +1,125 @@
+-- Spec for lua/dgram.lua: broadcast traffic, for real, inside a private
+-- network namespace (spec/netns.lua): setBroadcast and sends to the
+-- loopback broadcast address 127.255.255.255 and to 255.255.255.255.
+-- Each test is a separate ludp process in its own namespace; nothing is
+-- ever broadcast on the machine's own interfaces. Where no namespace can
+-- be made the tests are pending, with the reason.
+
+local netns = require("netns")
+
+local function in_netns(chunk)
+  local ok, why = netns.available()
+  if not ok then return pending(why) end
+  netns.check(netns.run(chunk))
+end
+
+describe("broadcast", function()
+  it("a send to 127.255.255.255 fails with EACCES until setBroadcast(true)",
+     function()
+    in_netns([=[
+      local s = dgram.createSocket("udp4")
+      s:on("error", function(err) error("unexpected 'error': " .. tostring(err)) end)
+      s:bind(0, function()
+        local port = s:address().port
+        s:send("no", port, "127.255.255.255", function(err, bytes)
+          check(err, "the send succeeded without setBroadcast")
+          eq(nil, bytes, "bytes")
+          eq("EACCES", err.code, "code")
+          eq("send", err.syscall, "syscall")
+          eq("127.255.255.255", err.address, "address")
+          eq(port, err.port, "port")
+          eq("send EACCES 127.255.255.255:" .. port, err.message, "message")
+          eq(nil, s:setBroadcast(true), "setBroadcast returns")
+          s:send("yes", port, "127.255.255.255", function(err2, n)
+            eq(nil, err2, "error with setBroadcast(true)")
+            eq(3, n, "bytes")
+            s:close(done)
+          end)
+        end)
+      end)
+    ]=])
+  end)
+
+  it("with setBroadcast(true) every socket bound to the port on 0.0.0.0 " ..
+     "gets the datagram", function()
+    in_netns([=[
+      local a = dgram.createSocket({ type = "udp4", reuseAddr = true })
+      local b = dgram.createSocket({ type = "udp4", reuseAddr = true })
+      local sender = dgram.createSocket("udp4")
+      local got = {}
+      local function on(name, s)
+        s:on("message", function(msg, rinfo)
+          check(not got[name], "%s got it twice", name)
+          eq("to all", msg, "msg")
+          eq("127.0.0.1", rinfo.address, "rinfo.address")
+          eq(sender:address().port, rinfo.port, "rinfo.port")
+          got[name] = true
+          if got.a and got.b then
+            a:close()
+            b:close()
+            sender:close(done)
+          end
+        end)
+      end
+      on("a", a)
+      on("b", b)
+      a:bind(0, "0.0.0.0", function()
+        b:bind(a:address().port, "0.0.0.0", function()
+          sender:bind(0, "127.0.0.1", function()
+            sender:setBroadcast(true)
+            sender:send("to all", a:address().port, "127.255.255.255")
+          end)
+        end)
+      end)
+    ]=])
+  end)
+
+  it("255.255.255.255: EACCES without setBroadcast, delivered with it, " ..
+     "EACCES again after setBroadcast(false)", function()
+    in_netns([=[
+      local r = dgram.createSocket("udp4")
+      local s = dgram.createSocket("udp4")   -- bound to 127.0.0.1: lo
+      local L = "255.255.255.255"
+      r:on("message", function(msg, rinfo)
+        eq("limited", msg, "msg")
+        eq("127.0.0.1", rinfo.address, "rinfo.address")
+        s:setBroadcast(false)
+        s:send("again", r:address().port, L, function(err)
+          check(err, "sent after setBroadcast(false)")
+          eq("EACCES", err.code, "code")
+          r:close()
+          s:close(done)
+        end)
+      end)
+      r:bind(0, function()
+        s:bind(0, "127.0.0.1", function()
+          local port = r:address().port
+          s:send("no", port, L, function(err)
+            check(err, "sent without setBroadcast")
+            eq("EACCES", err.code, "code")
+            eq(L, err.address, "address")
+            s:setBroadcast(true)
+            s:send("limited", port, L, function(err2)
+              eq(nil, err2, "error with setBroadcast(true)")
+            end)
+          end)
+        end)
+      end)
+    ]=])
+  end)
+
+  it("a send failing with EACCES and no callback is an 'error' event",
+     function()
+    in_netns([=[
+      local s = dgram.createSocket("udp4")
+      s:on("error", function(err)
+        eq("EACCES", err.code, "code")
+        eq("send", err.syscall, "syscall")
+        s:close(done)
+      end)
+      s:bind(0, function()
+        s:send("no", s:address().port, "127.255.255.255")
+      end)
+    ]=])
+  end)
+end)

@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Helpers for the smoke tests of tests/examples/ (bash; sourced, from the
+# repository root). A started process writes to a FIFO that the test reads
+# line by line, so a test waits for what a process prints, not for a
+# delay; every process runs under `timeout`, so no wait is unbounded.
+#
+#   . tests/example_lib.sh
+#   port=$(free_port)
+#   start server "$LUDP" examples/server.lua "$port" 127.0.0.1
+#   wait_line server '^server listening '
+#   ...
+#   finish server 0            # the rest of its output, then its status
+
+LUDP=${LUDP_BIN:-build/ludp}
+EXAMPLE_TIMEOUT=${EXAMPLE_TIMEOUT:-20}
+_ex_tmp=$(mktemp -d)
+declare -A _ex_pid _ex_fd
+
+_ex_cleanup() {
+  local name
+  for name in "${!_ex_pid[@]}"; do
+    kill "${_ex_pid[$name]}" 2>/dev/null || true
+  done
+  rm -rf "$_ex_tmp"
+}
+trap _ex_cleanup EXIT
+
+# A UDP port free on 127.0.0.1 now (the test binds it right after).
+free_port() {
+  timeout 10 "$LUDP" -e '
+    local s = require("dgram").createSocket("udp4")
+    s:bind(0, "127.0.0.1", function() print(s:address().port); s:close() end)'
+}
+
+# start NAME CMD...: runs CMD in the background, its output (both
+# streams) readable with wait_line/finish.
+start() {
+  local name=$1 fd
+  shift
+  mkfifo "$_ex_tmp/$name"
+  timeout "$EXAMPLE_TIMEOUT" "$@" > "$_ex_tmp/$name" 2>&1 &
+  _ex_pid[$name]=$!
+  exec {fd}< "$_ex_tmp/$name"
+  _ex_fd[$name]=$fd
+}
+
+pid_of() { echo "${_ex_pid[$1]}"; }
+
+# wait_line NAME REGEX: echoes NAME's lines until one matches REGEX (bash
+# =~); fails if NAME ends first.
+wait_line() {
+  local name=$1 re=$2 line
+  while IFS= read -r line <&"${_ex_fd[$name]}"; do
+    echo "$name: $line"
+    [[ $line =~ $re ]] && return 0
+  done
+  echo "FAIL: $name ended before printing a line matching /$re/"
+  return 1
+}
+
+# finish NAME STATUS: echoes the rest of NAME's output and checks that it
+# exited with STATUS.
+finish() {
+  local name=$1 want=$2 line status=0
+  while IFS= read -r line <&"${_ex_fd[$name]}"; do echo "$name: $line"; done
+  wait "${_ex_pid[$name]}" || status=$?
+  unset "_ex_pid[$name]"
+  if [ "$status" != "$want" ]; then
+    echo "FAIL: $name exited with status $status, expected $want"
+    return 1
+  fi
+}
