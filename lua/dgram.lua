@@ -298,9 +298,12 @@ end
 
 -- ------------------------------------------------------------------ close
 
--- Closes the handle; 'close' follows on the next tick.
+-- Closes the handle; 'close' follows on the next tick. Once: a listener
+-- that user code runs on the way (a 'removeListener' one, when a failed
+-- bind drops its listeners) may have closed it already.
 local function finish_close(self)
   local h = self._handle
+  if h == nil then return end
   self._handle = nil
   refresh_fast(self)
   h:close()
@@ -331,7 +334,12 @@ local function do_send(self, data, host, port, cb, err, ip)
   else
     -- Without a callback the binding may batch it with the other replies
     -- of this receive batch (one sendmmsg when the batch ends).
-    status, bytes = self._handle:send(data, ip, port, self._on_sent, cb == nil)
+    local on_sent = self._on_sent
+    if not on_sent then            -- made on first use: idle sockets are
+      on_sent = send_completer(self)  -- many, and lighter without them
+      self._on_sent, self._inflight = on_sent, { head = 1, tail = 0 }
+    end
+    status, bytes = self._handle:send(data, ip, port, on_sent, cb == nil)
   end
   if status == 0 then              -- sent: the binding called nobody
     if cb then next_tick(cb, nil, bytes) end
@@ -477,7 +485,9 @@ local function start_listening(self)
       report(self, nil, errors.uv(r, "recvStart"))
     end
     for which, size in pairs(self._buffer_sizes or {}) do
-      local v, _, status = h:buffer_size(which, size)
+      -- above INT_MAX setsockopt cannot take it: EINVAL, as Node reports
+      local v, status = nil, UV_EINVAL
+      if size <= INT_MAX then v, _, status = h:buffer_size(which, size) end
       if v == nil then report(self, nil, buffer_size_error(status, which)) end
     end
   end
@@ -994,9 +1004,9 @@ function Socket.init(self, kind, listener)
   self._queue = false              -- operations waiting, in order (false,
                                    -- not nil: a present field is found
                                    -- without searching the classes)
-  self._inflight = { head = 1, tail = 0 }
+  self._inflight = false           -- sends libuv queued (see do_send)
   refresh_fast(self)
-  self._on_sent = send_completer(self)
+  self._on_sent = false
   self._on_message = receiver(self)
   if type(listener) == "function" then self:on("message", listener) end
 end

@@ -25,12 +25,20 @@
 
 static const char UDP_T[] = "ludp.udp";
 
+/* An IPv4 or IPv6 socket address, without sockaddr_storage's 128 bytes:
+** there are as many of these as sockets. */
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+} sock_addr;
+
 /* A parsed destination, kept so replies to the same peer need no parse. */
 typedef struct {
   char ip[64];
   size_t iplen;
   int port;
-  struct sockaddr_storage sa;
+  sock_addr sa;
 } addr_cache;
 
 /* Replies waiting for the end of the receive batch (see flush_batch). */
@@ -51,7 +59,7 @@ typedef struct {
   int family;            /* AF_INET / AF_INET6 requested at creation */
   int in_batch;          /* a receive batch is being delivered */
   reply_batch *batch;    /* allocated on first use */
-  struct sockaddr_storage from;  /* last peer, whose string is from_ref */
+  sock_addr from;        /* last peer, whose string is from_ref */
   int from_ref;
 } udp_extra;
 
@@ -93,8 +101,8 @@ static int parse_addr (udp_extra *x, const char *ip, size_t len, int port,
     *out = (const struct sockaddr *)&c->sa;
     return 0;
   }
-  if (len >= sizeof(c->ip))
-    return UV_EINVAL;
+  if (len >= sizeof(c->ip) || memchr(ip, '\0', len) != NULL)
+    return UV_EINVAL; /* C would read "127.0.0.1\0x" as 127.0.0.1 */
   if (x->family == AF_INET6)
     r = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&c->sa);
   else
@@ -268,7 +276,7 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
   size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                          : sizeof(struct sockaddr_in);
   struct sockaddr_in *from = (struct sockaddr_in *)&x->from;
-  if (x->from_ref != LUA_NOREF && x->from.ss_family == sa->sa_family) {
+  if (x->from_ref != LUA_NOREF && x->from.sa.sa_family == sa->sa_family) {
     if (sa->sa_family == AF_INET) {
       if (from->sin_addr.s_addr ==
           ((const struct sockaddr_in *)sa)->sin_addr.s_addr) {
@@ -766,10 +774,13 @@ static int udp_buffer_size (lua_State *L) {
 /* core.isip(s) -> 4, 6 or 0: whether s is an IPv4 or IPv6 literal (an
 ** IPv6 one may carry a zone, "fe80::1%eth0"), as Node's net.isIP. */
 static int core_isip (lua_State *L) {
-  const char *s = luaL_checkstring(L, 1);
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
   unsigned char buf[sizeof(struct in6_addr)];
   int fam = 0;
-  if (uv_inet_pton(AF_INET, s, buf) == 0)
+  if (strlen(s) != len) /* a NUL inside: not an address */
+    fam = 0;
+  else if (uv_inet_pton(AF_INET, s, buf) == 0)
     fam = 4;
   else if (uv_inet_pton(AF_INET6, s, buf) == 0)
     fam = 6;
