@@ -17,7 +17,7 @@ static void on_check (uv_check_t *c) {
 }
 
 static void on_idle (uv_idle_t *i) {
-  (void)i;                         /* its only job is to exist */
+  (void)i; /* its only job is to exist */
 }
 
 static int check_new (lua_State *L) {

@@ -66,19 +66,15 @@ static int core_setenv (lua_State *L) {
 static int core_isatty (lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
   lua_pushboolean(L, fd >= 0 && fd <= 0x7fffffff &&
-                     uv_guess_handle((uv_file)fd) == UV_TTY);
+                       uv_guess_handle((uv_file)fd) == UV_TTY);
   return 1;
 }
 
 static const luaL_Reg core_funcs[] = {
-  {"isatty", core_isatty},
-  {"errname", core_errname},
-  {"strerror", core_strerror},
-  {"hrtime", core_hrtime},
-  {"exit", core_exit},
-  {"environ", core_environ},
-  {"setenv", core_setenv},
-  {NULL, NULL}
+  {"isatty", core_isatty},     {"errname", core_errname},
+  {"strerror", core_strerror}, {"hrtime", core_hrtime},
+  {"exit", core_exit},         {"environ", core_environ},
+  {"setenv", core_setenv},     {NULL, NULL},
 };
 
 int luaopen_ludp_core (lua_State *L) {

@@ -42,7 +42,7 @@ static int msghandler (lua_State *L) {
 int main (int argc, char **argv) {
   lua_State *L;
   int status, code;
-  signal(SIGPIPE, SIG_IGN);        /* a closed peer must not kill a server */
+  signal(SIGPIPE, SIG_IGN); /* a closed peer must not kill a server */
   L = ludp_newstate();
   if (L == NULL) {
     fprintf(stderr, "ludp: cannot create state: not enough memory\n");
@@ -54,14 +54,14 @@ int main (int argc, char **argv) {
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   status = lua_pcall(L, 2, 1, 1);
-  if (status != LUA_OK) {          /* a failure of the host itself */
+  if (status != LUA_OK) { /* a failure of the host itself */
     fprintf(stderr, "ludp: %s\n", lua_tostring(L, -1));
     code = 1;
   }
   else
     code = (int)lua_tointeger(L, -1);
   fflush(stdout);
-  lua_close(L);                    /* __gc closes every handle */
+  lua_close(L); /* __gc closes every handle */
   ludp_set_state(NULL);
   uv_run(ludp_loop(), UV_RUN_NOWAIT);
   uv_loop_close(ludp_loop());

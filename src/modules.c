@@ -13,16 +13,19 @@
 
 int luaopen_cjson (lua_State *L);
 
-struct ludp_module { const char *name, *chunk, *data; size_t len; };
+struct ludp_module {
+  const char *name, *chunk, *data;
+  size_t len;
+};
 extern const struct ludp_module ludp_modules[];
 
 /* preload loader: upvalue 1 is the index in ludp_modules. */
 static int load_embedded (lua_State *L) {
   const struct ludp_module *m =
-      &ludp_modules[lua_tointeger(L, lua_upvalueindex(1))];
+    &ludp_modules[lua_tointeger(L, lua_upvalueindex(1))];
   if (luaL_loadbufferx(L, m->data, m->len, m->chunk, "bt") != LUA_OK)
     return lua_error(L);
-  lua_pushvalue(L, 1);             /* module name, as require passes */
+  lua_pushvalue(L, 1); /* module name, as require passes */
   lua_pushstring(L, m->chunk + 1);
   lua_call(L, 2, 1);
   return 1;

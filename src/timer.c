@@ -13,7 +13,7 @@ static void on_timer (uv_timer_t *t) {
   lua_State *L = lh->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
   if (uv_timer_get_repeat(t) == 0)
-    ludp_handle_unanchor(L, lh);   /* done, unless the callback restarts */
+    ludp_handle_unanchor(L, lh); /* done, unless the callback restarts */
   ludp_call(L, 0);
 }
 
@@ -65,7 +65,7 @@ static const luaL_Reg timer_methods[] = {
   {"start", timer_start},
   {"stop", timer_stop},
   {"is_active", timer_is_active},
-  {NULL, NULL}
+  {NULL, NULL},
 };
 
 void ludp_open_timer (lua_State *L) {

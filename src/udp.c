@@ -13,7 +13,7 @@
 ** only when the kernel says EAGAIN.
 */
 
-#define _GNU_SOURCE                /* sendmmsg */
+#define _GNU_SOURCE /* sendmmsg */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +46,8 @@ typedef struct {
 #define BATCH_BYTES (256 * 1024)
 
 typedef struct {
-  unsigned n;                        /* datagrams waiting */
-  size_t used;                       /* bytes of 'data' used */
+  unsigned n;  /* datagrams waiting */
+  size_t used; /* bytes of 'data' used */
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
   struct sockaddr_storage to[BATCH_MAX];
@@ -55,11 +55,11 @@ typedef struct {
 } reply_batch;
 
 typedef struct {
-  addr_cache dst;        /* last destination parsed by send */
-  int family;            /* AF_INET / AF_INET6 requested at creation */
-  int in_batch;          /* a receive batch is being delivered */
-  reply_batch *batch;    /* allocated on first use */
-  sock_addr from;        /* last peer, whose string is from_ref */
+  addr_cache dst;     /* last destination parsed by send */
+  int family;         /* AF_INET / AF_INET6 requested at creation */
+  int in_batch;       /* a receive batch is being delivered */
+  reply_batch *batch; /* allocated on first use */
+  sock_addr from;     /* last peer, whose string is from_ref */
   int from_ref;
 } udp_extra;
 
@@ -191,8 +191,7 @@ static int open_reuseport (ludp_handle *lh) {
     return 0;
   }
   fd = socket(extra_of(lh)->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return uv_translate_sys_error(errno);
+  if (fd < 0) return uv_translate_sys_error(errno);
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
     r = uv_translate_sys_error(errno);
     close(fd);
@@ -250,7 +249,8 @@ static int udp_disconnect (lua_State *L) {
 static char recv_buf[20 * 64 * 1024];
 
 static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h; (void)suggested;
+  (void)h;
+  (void)suggested;
   buf->base = recv_buf;
   buf->len = sizeof recv_buf;
 }
@@ -262,8 +262,13 @@ static size_t ip4_format (const struct in_addr *a, char *out) {
   int i;
   for (i = 0; i < 4; i++) {
     unsigned v = b[i];
-    if (v >= 100) { *p++ = (char)('0' + v / 100); v %= 100; *p++ = (char)('0' + v / 10); }
-    else if (v >= 10) *p++ = (char)('0' + v / 10);
+    if (v >= 100) {
+      *p++ = (char)('0' + v / 100);
+      v %= 100;
+      *p++ = (char)('0' + v / 10);
+    }
+    else if (v >= 10)
+      *p++ = (char)('0' + v / 10);
     *p++ = (char)('0' + v % 10);
     if (i < 3) *p++ = '.';
   }
@@ -296,10 +301,12 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
   }
   if (sa->sa_family == AF_INET) {
     char ip[16];
-    lua_pushlstring(L, ip, ip4_format(&((const struct sockaddr_in *)sa)->sin_addr, ip));
+    lua_pushlstring(L, ip,
+                    ip4_format(&((const struct sockaddr_in *)sa)->sin_addr,
+                               ip));
   }
   else {
-    push_sockaddr(L, sa);          /* address, port, family */
+    push_sockaddr(L, sa); /* address, port, family */
     lua_pop(L, 2);
   }
   memcpy(&x->from, sa, len);
@@ -312,8 +319,8 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
 
 static int sockaddr_port (const struct sockaddr *sa) {
   return ntohs(sa->sa_family == AF_INET6
-                   ? ((const struct sockaddr_in6 *)sa)->sin6_port
-                   : ((const struct sockaddr_in *)sa)->sin_port);
+                 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                 : ((const struct sockaddr_in *)sa)->sin_port);
 }
 
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -321,16 +328,16 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   ludp_handle *lh = h->data;
   udp_extra *x = extra_of(lh);
   lua_State *L = lh->L;
-  if (nread == 0 && addr == NULL) {  /* the batch ended, or nothing came */
+  if (nread == 0 && addr == NULL) { /* the batch ended, or nothing came */
     x->in_batch = 0;
     if (x->batch != NULL && x->batch->n > 0) flush_batch(lh);
     return;
   }
   if (lh->closing || lh->cb_ref == LUA_NOREF)
-    return;                        /* closed by an earlier handler */
+    return; /* closed by an earlier handler */
   ludp_push_handler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
-  if (nread < 0) {                 /* onmessage(nil, errname, status) */
+  if (nread < 0) { /* onmessage(nil, errname, status) */
     lua_pushnil(L);
     ludp_push_uverr(L, (int)nread);
     lua_pushinteger(L, nread);
@@ -361,7 +368,7 @@ static int udp_recv_start (lua_State *L) {
 /* u:recv_stop() -> status */
 static int udp_recv_stop (lua_State *L) {
   ludp_handle *lh = check_udp(L);
-  extra_of(lh)->in_batch = 0;      /* no batch end will come to flush */
+  extra_of(lh)->in_batch = 0; /* no batch end will come to flush */
   return push_status(L, uv_udp_recv_stop(udp_of(lh)));
 }
 
@@ -371,8 +378,8 @@ static int udp_recv_stop (lua_State *L) {
 typedef struct {
   uv_udp_send_t req;
   ludp_handle *lh;
-  int cb_ref;            /* cb(status), or LUA_NOREF */
-  int batched;           /* a batched reply: a failure is an 'error' */
+  int cb_ref;  /* cb(status), or LUA_NOREF */
+  int batched; /* a batched reply: a failure is an 'error' */
   char data[1];
 } send_req;
 
@@ -460,19 +467,21 @@ static void flush_batch (ludp_handle *lh) {
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      for (; i < b->n; i++) {      /* the rest waits in libuv's queue */
+      for (; i < b->n; i++) { /* the rest waits in libuv's queue */
         send_req *sr = NULL;
         uv_buf_t one = uv_buf_init(b->iov[i].iov_base,
                                    (unsigned)b->iov[i].iov_len);
         int q = queue_copy(lh, &one, 1, one.len,
                            (const struct sockaddr *)&b->to[i], &sr);
-        if (q == 0) sr->batched = 1;
-        else report_send_error(lh, q);
+        if (q == 0)
+          sr->batched = 1;
+        else
+          report_send_error(lh, q);
       }
       break;
     }
     report_send_error(lh, uv_translate_sys_error(errno));
-    i++;                           /* that one is lost: say so, go on */
+    i++; /* that one is lost: say so, go on */
   }
   b->n = 0;
   b->used = 0;
@@ -487,23 +496,22 @@ static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
   size_t off;
   int k;
   if (sa == NULL || total > BATCH_BYTES || total > 65507)
-    return 1;                      /* connected, or too big: send now */
+    return 1; /* connected, or too big: send now */
   if (b == NULL) {
     b = x->batch = malloc(sizeof *b);
     if (b == NULL) return 1;
     b->n = 0;
     b->used = 0;
   }
-  if (b->n == BATCH_MAX || b->used + total > BATCH_BYTES)
-    flush_batch(lh);
+  if (b->n == BATCH_MAX || b->used + total > BATCH_BYTES) flush_batch(lh);
   off = b->used;
   for (k = 0; k < n; k++) {
     memcpy(b->data + off, bufs[k].base, bufs[k].len);
     off += bufs[k].len;
   }
-  memcpy(&b->to[b->n], sa, sa->sa_family == AF_INET6
-                               ? sizeof(struct sockaddr_in6)
-                               : sizeof(struct sockaddr_in));
+  memcpy(&b->to[b->n], sa,
+         sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                   : sizeof(struct sockaddr_in));
   b->iov[b->n].iov_base = b->data + b->used;
   b->iov[b->n].iov_len = total;
   h = &b->msgs[b->n].msg_hdr;
@@ -531,7 +539,7 @@ static void udp_on_free (ludp_handle *lh) {
   if (!lh->collected && lh->L != NULL)
     ludp_ref_clear(lh->L, &x->from_ref);
   else
-    x->from_ref = LUA_NOREF;       /* the state is going: refs go with it */
+    x->from_ref = LUA_NOREF; /* the state is going: refs go with it */
 }
 
 #define MAX_BUFS 64
@@ -556,7 +564,7 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
     if (lua_rawgeti(L, i, k + 1) != LUA_TSTRING)
       luaL_argerror(L, i, "array of strings expected");
     s = lua_tolstring(L, -1, &len);
-    lua_pop(L, 1);                 /* still anchored by the table */
+    lua_pop(L, 1); /* still anchored by the table */
     bufs[k] = uv_buf_init((char *)s, (unsigned)len);
     *total += len;
   }
@@ -582,8 +590,7 @@ static int udp_send (lua_State *L) {
   n = get_bufs(L, 2, bufs, &total);
   if (!lua_isnil(L, 3) && (r = arg_addr(L, lh, 3, &sa)) != 0)
     return push_status(L, r);
-  if (!lua_isnoneornil(L, 5))
-    luaL_checktype(L, 5, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
   if (x->in_batch && lua_toboolean(L, 6) && !lh->closing &&
       uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
       batch_add(lh, bufs, n, total, sa) == 0) {
@@ -592,19 +599,17 @@ static int udp_send (lua_State *L) {
     return 2;
   }
   if (x->batch != NULL && x->batch->n > 0)
-    flush_batch(lh);               /* in order: the batch goes first */
+    flush_batch(lh); /* in order: the batch goes first */
   r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
   if (r >= 0) {
     lua_pushinteger(L, 0);
     lua_pushinteger(L, r);
     return 2;
   }
-  if (r != UV_EAGAIN && r != UV_ENOSYS)
-    return push_status(L, r);
+  if (r != UV_EAGAIN && r != UV_ENOSYS) return push_status(L, r);
   /* The kernel is full or sends are queued: queue a copy, in order. */
   r = queue_copy(lh, bufs, n, total, sa, &sr);
-  if (r != 0)
-    return push_status(L, r);
+  if (r != 0) return push_status(L, r);
   if (!lua_isnoneornil(L, 5)) {
     lua_pushvalue(L, 5);
     sr->cb_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -649,8 +654,7 @@ static int udp_reply (lua_State *L) {
     ok = 1;
     goto done;
   }
-  if (x->batch != NULL && x->batch->n > 0)
-    flush_batch(lh);
+  if (x->batch != NULL && x->batch->n > 0) flush_batch(lh);
   ok = uv_udp_try_send(udp_of(lh), &buf, 1, sa) >= 0;
 done:
   lua_pushboolean(L, ok);
@@ -742,8 +746,8 @@ static int udp_set_source_membership (lua_State *L) {
   const char *group = luaL_checkstring(L, 3);
   const char *iface = luaL_optstring(L, 4, NULL);
   uv_membership m = lua_toboolean(L, 5) ? UV_JOIN_GROUP : UV_LEAVE_GROUP;
-  return push_status(L, uv_udp_set_source_membership(udp_of(lh), group,
-                                                     iface, source, m));
+  return push_status(L, uv_udp_set_source_membership(udp_of(lh), group, iface,
+                                                     source, m));
 }
 
 /* u:buffer_size("recv"|"send"[, n]) -> size | nil, errname, status.
@@ -840,7 +844,7 @@ static const luaL_Reg udp_methods[] = {
   {"set_membership", udp_set_membership},
   {"set_source_membership", udp_set_source_membership},
   {"buffer_size", udp_buffer_size},
-  {NULL, NULL}
+  {NULL, NULL},
 };
 
 /* Adds core.udp, core.isip and core.guess_handle to the table on top. */
