@@ -7,17 +7,9 @@ local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
 -- Every method of a socket, with arguments that would be fine on an open
 -- socket; each must raise ERR_SOCKET_DGRAM_NOT_RUNNING once closed.

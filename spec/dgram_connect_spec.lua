@@ -5,46 +5,13 @@
 local dgram = require("dgram")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
--- Runs body(server, client, port, finish) with a server listening on
--- loopback that records what it gets in 'got' (rinfo in got.rinfo);
--- finish() closes both. With n, finish runs at the n-th datagram.
-local function with_pair(kind, body, n)
-  local got = { rinfo = {} }
-  local host = kind == "udp6" and "::1" or "127.0.0.1"
-  T.run(function(done)
-    local server = dgram.createSocket(kind)
-    local client = dgram.createSocket(kind)
-    local function finish()
-      client:close()
-      server:close(done)
-    end
-    server:on("message", function(msg, rinfo)
-      got[#got + 1] = msg
-      got.rinfo[#got] = rinfo
-      if n and #got == n then finish() end
-    end)
-    server:bind(0, host, function()
-      body(server, client, server:address().port, finish)
-    end)
-  end)
-  return got
-end
+local with_pair = require("helpers").with_pair
 
-local function texts(got)
-  return table.move(got, 1, #got, 1, {})
-end
+local texts = require("helpers").texts
 
 describe("connect", function()
   it("binds implicitly, emits 'listening' then 'connect', then the callback",

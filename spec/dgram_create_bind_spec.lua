@@ -5,19 +5,9 @@ local dgram = require("dgram")
 local EventEmitter = require("events")
 local T = require("ludp.test")
 
--- The error raised by fn(...) (fails if none).
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
--- An event list: log.push("x") records "x".
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
 describe("dgram.createSocket", function()
   it("makes udp4 and udp6 sockets that are EventEmitters", function()

@@ -7,11 +7,7 @@ local dgram = require("dgram")
 local errors = require("ludp.errors")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Replaces the binding's bind of socket s by one that fails with status.
 local function failing_bind(s, status)

@@ -5,11 +5,7 @@
 local dgram = require("dgram")
 local T = require("ludp.test")
 
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
 describe("'message'", function()
   it("gets the datagram as a string and a fresh rinfo table each time",

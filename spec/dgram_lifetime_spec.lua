@@ -123,7 +123,7 @@ describe("an unbound socket", function()
             failed = failed + 1
             if failed == 20 then
               core.next_tick(function()
-                assert.is_true(fd_count() >= before + 20)
+                assert.is_true(fd_count() >= before + #strong)
                 strong = nil
                 full_gc()
                 assert.is_nil(next(ref))

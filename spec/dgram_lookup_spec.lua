@@ -8,11 +8,7 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local T = require("ludp.test")
 
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
 -- A lookup that knows "my.host", answers literals with themselves and
 -- fails anything else with an error of its own; it logs "host/family".

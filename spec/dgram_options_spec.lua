@@ -9,11 +9,7 @@ local ludp = require("ludp")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Binds a socket made with opts to port/address; then(err) gets the bind
 -- error or nil. Returns the socket.

@@ -7,51 +7,13 @@ local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
--- The error raised by fn(...) (fails if none).
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
-local function recorder()
-  local log, methods = {}, {}
-  function methods.push(s) log[#log + 1] = s end
-  return setmetatable(log, { __index = methods })
-end
+local recorder = require("helpers").recorder
 
--- Runs body(server, client, port, finish) once a server is listening on
--- loopback; the server records every datagram in 'got' (their rinfo in
--- got.rinfo). finish() closes both sockets and ends the run; with n it is
--- called at the n-th datagram. Returns what the server got.
-local function with_pair(kind, body, n)
-  local got = { rinfo = {} }
-  local host = kind == "udp6" and "::1" or "127.0.0.1"
-  T.run(function(done)
-    local server = dgram.createSocket(kind)
-    local client = dgram.createSocket(kind)
-    local function finish()
-      client:close()
-      server:close(done)
-    end
-    server:on("message", function(msg, rinfo)
-      got[#got + 1] = msg
-      got.rinfo[#got] = rinfo
-      if n and #got == n then finish() end
-    end)
-    server:bind(0, host, function()
-      body(server, client, server:address().port, finish)
-    end)
-  end)
-  return got
-end
+local with_pair = require("helpers").with_pair
 
--- The messages only, for assert.same.
-local function texts(got)
-  local out = {}
-  for i, m in ipairs(got) do out[i] = m end
-  return out
-end
+local texts = require("helpers").texts
 
 describe("send forms, unconnected", function()
   it("accepts every form of Node's send and delivers each datagram",

@@ -32,12 +32,7 @@ local function capture_stderr(fn)
   return table.concat(out)
 end
 
--- Returns the error raised by fn (fails if none).
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 describe("module", function()
   it("returns the class, also as .EventEmitter", function()

@@ -8,11 +8,7 @@ local T = require("ludp.test")
 
 local BIN = os.getenv("LUDP_BIN") or "build/ludp"
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Runs a chunk in a separate ludp host (bounded by `timeout`); returns
 -- its exit status and output.

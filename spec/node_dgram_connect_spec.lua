@@ -8,11 +8,7 @@ local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Runs body(client, close) with a client bound to port 0 and connected to
 -- itself; close() closes it and ends the run.

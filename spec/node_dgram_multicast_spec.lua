@@ -9,11 +9,7 @@ local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Runs body(socket) once a socket of kind is bound to port 0; the socket
 -- is closed after it.

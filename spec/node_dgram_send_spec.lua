@@ -9,11 +9,7 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Runs body(client, port, close) with a client bound to port 0 on
 -- loopback that receives what it sends itself (the usual set-up of

@@ -9,11 +9,7 @@ local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
 
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Runs body(socket, close) once a udp4 socket is bound to port 0.
 local function bound(body, kind)

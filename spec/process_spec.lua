@@ -16,12 +16,7 @@ local function recorder()
   return setmetatable(log, { __index = methods })
 end
 
--- The error raised by fn(...) (fails if none).
-local function raised(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raised = require("helpers").raised
 
 -- Adds an 'uncaughtException' listener for the rest of the test.
 local function on_uncaught(fn)

@@ -1,0 +1,53 @@
+-- Helpers shared by the specs (spec/ is on busted's lpath: see .busted).
+-- Nothing here requires the C core at load time, so events_spec can stub it.
+
+local helpers = {}
+
+-- The error raised by fn(...) (fails if none).
+function helpers.raised(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then error("expected an error", 2) end
+  return err
+end
+
+-- An array that records: log.push(x) appends x.
+function helpers.recorder()
+  local log, methods = {}, {}
+  function methods.push(s) log[#log + 1] = s end
+  return setmetatable(log, { __index = methods })
+end
+
+-- Runs body(server, client, port, finish) once a server is listening on
+-- loopback; the server records every datagram in 'got' (their rinfo in
+-- got.rinfo). finish() closes both sockets and ends the run; with n it is
+-- called at the n-th datagram. Returns what the server got.
+function helpers.with_pair(kind, body, n)
+  local got = { rinfo = {} }
+  local host = kind == "udp6" and "::1" or "127.0.0.1"
+  require("ludp.test").run(function(done)
+    local server = require("dgram").createSocket(kind)
+    local client = require("dgram").createSocket(kind)
+    local function finish()
+      client:close()
+      server:close(done)
+    end
+    server:on("message", function(msg, rinfo)
+      got[#got + 1] = msg
+      got.rinfo[#got] = rinfo
+      if n and #got == n then finish() end
+    end)
+    server:bind(0, host, function()
+      body(server, client, server:address().port, finish)
+    end)
+  end)
+  return got
+end
+
+-- The messages only, for assert.same.
+function helpers.texts(got)
+  local out = {}
+  for i, m in ipairs(got) do out[i] = m end
+  return out
+end
+
+return helpers
