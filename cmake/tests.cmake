@@ -75,3 +75,118 @@ foreach(t IN LISTS LUDP_C_TESTS)
   add_test(NAME "c.${name}" COMMAND ${name})
   set_tests_properties("c.${name}" PROPERTIES TIMEOUT 60 LABELS c)
 endforeach()
+
+# --- Reliability (docs/reliability.md) -----------------------------------
+# GC stress: every spec and C test once more with LUDP_GC_STRESS=1, which
+# makes the core run a full collection after every callback and at every
+# call of the handle API (in both builds: under ASan it finds use after
+# free, under stock lua5.4 it checks core.so reads the variable too).
+if(BUSTED)
+  foreach(spec IN LISTS LUDP_SPECS)
+    get_filename_component(name "${spec}" NAME_WE)
+    add_test(NAME "gcstress.${name}"
+             COMMAND ${BUSTED} --lua=${LUDP_SPEC_LUA} -o utfTerminal
+                     "--cpath=${CMAKE_BINARY_DIR}/lib/?.so" "${spec}"
+             WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+    set_tests_properties("gcstress.${name}" PROPERTIES
+      ENVIRONMENT "${LUDP_TEST_ENV};LUDP_GC_STRESS=1" TIMEOUT 300
+      LABELS gcstress)
+  endforeach()
+endif()
+foreach(t IN LISTS LUDP_C_TESTS)
+  get_filename_component(name "${t}" NAME_WE)
+  add_test(NAME "gcstress.c.${name}" COMMAND ${name})
+  set(env LUDP_GC_STRESS=1 ${LUDP_TEST_ENV_EXTRA})
+  set_tests_properties("gcstress.c.${name}" PROPERTIES
+    ENVIRONMENT "${env}" TIMEOUT 120 LABELS gcstress)
+endforeach()
+
+# Valgrind memcheck (normal build; it cannot run ASan binaries): the C
+# tests, and the specs that do their work inside the busted process, run
+# inside the host under valgrind (tests/valgrind/ludp-valgrind): any error,
+# or memory definitely or indirectly lost, fails. Left out as too slow
+# under valgrind for what they add (their work is mostly child processes,
+# which the ASan build checks): docs_examples, host_cli, repl_*. The
+# signals spec runs its child hosts under valgrind too.
+find_program(VALGRIND valgrind)
+if(VALGRIND AND BUSTED AND NOT LUDP_SANITIZE)
+  set(LUDP_VG_WRAPPER "${CMAKE_SOURCE_DIR}/tests/valgrind/ludp-valgrind")
+  foreach(t IN LISTS LUDP_C_TESTS)
+    get_filename_component(name "${t}" NAME_WE)
+    add_test(NAME "valgrind.c.${name}"
+             COMMAND ${VALGRIND} --quiet --error-exitcode=99
+                     --leak-check=full --show-leak-kinds=definite,indirect
+                     --errors-for-leak-kinds=definite,indirect
+                     $<TARGET_FILE:${name}>)
+    set_tests_properties("valgrind.c.${name}" PROPERTIES TIMEOUT 300
+      LABELS valgrind)
+  endforeach()
+  foreach(spec IN LISTS LUDP_SPECS)
+    get_filename_component(name "${spec}" NAME_WE)
+    if(name MATCHES "^(docs_examples|host_cli|repl_)")
+      continue()
+    endif()
+    set(env "${LUDP_TEST_ENV};LUDP_VALGRIND=1"
+        "LUDP_VALGRIND_BIN=$<TARGET_FILE:ludp>")
+    if(name MATCHES "^reliability_signals")
+      list(APPEND env "LUDP_BIN=${LUDP_VG_WRAPPER}")
+    endif()
+    add_test(NAME "valgrind.${name}"
+             COMMAND ${BUSTED} --lua=${LUDP_VG_WRAPPER} -o utfTerminal
+                     "--cpath=${CMAKE_BINARY_DIR}/lib/?.so" "${spec}"
+             WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+    set_tests_properties("valgrind.${name}" PROPERTIES
+      ENVIRONMENT "${env}" TIMEOUT 300 LABELS valgrind)
+  endforeach()
+endif()
+
+# libFuzzer (tests/fuzz/): the sanitizer build runs both targets for a
+# short while on a copy of the seed corpus. tests/fuzz/run.sh configures
+# and builds them with clang in <build>/fuzz (-DLUDP_FUZZ=ON, below) as
+# the fixture of the two runs.
+find_program(CLANG clang)
+if(LUDP_SANITIZE AND CLANG)
+  set(LUDP_FUZZ_DIR "${CMAKE_BINARY_DIR}/fuzz")
+  add_test(NAME fuzz.build
+           COMMAND sh "${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh" build
+                   "${LUDP_FUZZ_DIR}")
+  set_tests_properties(fuzz.build PROPERTIES TIMEOUT 300 LABELS fuzz
+    FIXTURES_SETUP fuzz_build)
+  foreach(target IN ITEMS dgram addr)
+    add_test(NAME "fuzz.${target}"
+             COMMAND sh "${CMAKE_SOURCE_DIR}/tests/fuzz/run.sh" short
+                     ${target} "${LUDP_FUZZ_DIR}" 30)
+    set_tests_properties("fuzz.${target}" PROPERTIES TIMEOUT 180
+      LABELS fuzz FIXTURES_REQUIRED fuzz_build)
+  endforeach()
+endif()
+
+# The fuzz targets themselves, in a build configured with clang and
+# -DLUDP_FUZZ=ON (tests/fuzz/run.sh build): the core, instrumented with
+# libFuzzer, ASan and UBSan, and the harness; the drivers are Lua files
+# read from the source tree.
+if(LUDP_FUZZ)
+  foreach(target IN ITEMS dgram addr)
+    add_executable(fuzz_${target} tests/fuzz/fuzz.c ${LUDP_CORE_SOURCES})
+    target_include_directories(fuzz_${target} PRIVATE src)
+    target_compile_definitions(fuzz_${target} PRIVATE
+      "LUDP_ROOT=\"${CMAKE_SOURCE_DIR}\"" "FUZZ_DRIVER=\"${target}.lua\"")
+    target_compile_options(fuzz_${target} PRIVATE -g -O1
+      -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+      -fno-sanitize-recover=undefined)
+    target_link_options(fuzz_${target} PRIVATE
+      -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${target} PRIVATE PkgConfig::LUA PkgConfig::UV m)
+  endforeach()
+endif()
+
+# The soak (bench/soak.sh: a million datagrams through an echo server,
+# counted on both sides, RSS and send queue watched): not a test, as it
+# takes a minute and both cores; `cmake --build build --target soak`.
+add_custom_target(soak
+  COMMAND ${CMAKE_COMMAND} -E env "LUDP=$<TARGET_FILE:ludp>"
+          sh "${CMAKE_SOURCE_DIR}/bench/soak.sh"
+  DEPENDS ludp
+  WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}"
+  USES_TERMINAL
+  VERBATIM)

@@ -376,6 +376,9 @@ local pump
 
 -- The lookup of a queued operation answered.
 local function op_resolved(self, op, err, ip, sync)
+  -- Closed meanwhile (a lookup answering after it threw, or after its
+  -- socket closed): nothing to do, as Node's doSend.
+  if self._handle == nil then return end
   if op.kind == SEND then
     do_send(self, op.data, op.host, op.port, op.cb, err, ip)
   else
@@ -486,7 +489,7 @@ local function start_listening(self)
     end
     for which, size in pairs(self._buffer_sizes or {}) do
       -- above INT_MAX setsockopt cannot take it: EINVAL, as Node reports
-      local v, status = nil, UV_EINVAL
+      local v, _, status = nil, nil, UV_EINVAL
       if size <= INT_MAX then v, _, status = h:buffer_size(which, size) end
       if v == nil then report(self, nil, buffer_size_error(status, which)) end
     end
@@ -556,11 +559,20 @@ local function start_bind(self, address, port)
   self._bind_state = BINDING
   refresh_fast(self)
   if address == nil or address == "" then address = self._kind.any end
-  local ok, err = pcall(lookup, self, address, bind_resolved, port)
-  if not ok then                   -- a custom lookup threw: not binding
-    self._bind_state = UNBOUND
-    refresh_fast(self)
-    remove_bind_listener(self)
+  local answered = false
+  local ok, err = pcall(lookup, self, address, function(...)
+    answered = true
+    return bind_resolved(...)
+  end, port)
+  if not ok then
+    -- A custom lookup threw. Before answering: not binding. After: the
+    -- bind goes on (its finish is due), so the socket stays BINDING and a
+    -- second bind cannot start over it.
+    if not answered then
+      self._bind_state = UNBOUND
+      refresh_fast(self)
+      remove_bind_listener(self)
+    end
     error(err, 0)
   end
 end

@@ -17,12 +17,16 @@
 
 #include "ludp.h"
 
-#define CLASS_SIZE 16                  /* sizes are rounded to this */
+#define CLASS_SIZE 16 /* sizes are rounded to this */
 #define SMALL_MAX 256
 #define NCLASSES (SMALL_MAX / CLASS_SIZE)
-#define CHUNK_BYTES (16 * 1024)        /* refills come in chunks */
+#define CHUNK_BYTES (16 * 1024) /* refills come in chunks */
 
-typedef union block { union block *next; max_align_t align; } block;
+/* A free block; the max_align_t member only gives blocks its alignment. */
+typedef union block {
+  union block *next;
+  max_align_t align; /* cppcheck-suppress unusedStructMember */
+} block;
 
 static block *free_list[NCLASSES + 1];
 static char *bump[NCLASSES + 1], *bump_end[NCLASSES + 1];
@@ -84,21 +88,24 @@ static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
   if (ptr == NULL) osize = 0;
   if (nsize == 0) {
     if (ptr == NULL) return NULL;
-    if (osize <= SMALL_MAX) small_free(ptr, osize);
-    else free(ptr);
+    if (osize <= SMALL_MAX)
+      small_free(ptr, osize);
+    else
+      free(ptr);
     return NULL;
   }
-  if (osize > SMALL_MAX && nsize > SMALL_MAX)
-    return realloc(ptr, nsize);
+  if (osize > SMALL_MAX && nsize > SMALL_MAX) return realloc(ptr, nsize);
   if (ptr != NULL && class_of(osize) == class_of(nsize) && nsize <= SMALL_MAX)
-    return ptr;                        /* same block fits */
+    return ptr; /* same block fits */
   {
     void *n = nsize <= SMALL_MAX ? small_alloc(nsize) : malloc(nsize);
     if (n == NULL) return NULL;
     if (ptr != NULL) {
       memcpy(n, ptr, osize < nsize ? osize : nsize);
-      if (osize <= SMALL_MAX) small_free(ptr, osize);
-      else free(ptr);
+      if (osize <= SMALL_MAX)
+        small_free(ptr, osize);
+      else
+        free(ptr);
     }
     return n;
   }
@@ -107,7 +114,7 @@ static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
 static int panic (lua_State *L) {
   const char *msg = lua_tostring(L, -1);
   fprintf(stderr, "ludp: unprotected error: %s\n", msg ? msg : "?");
-  return 0;                            /* Lua then aborts */
+  return 0; /* Lua then aborts */
 }
 
 lua_State *ludp_newstate (void) {

@@ -21,7 +21,7 @@ static void on_resolved (uv_getaddrinfo_t *req, int status,
   lookup_req *lr = req->data;
   lua_State *L = ludp_state();
   char ip[INET6_ADDRSTRLEN];
-  if (L == NULL) {                 /* the host is shutting down */
+  if (L == NULL) { /* the host is shutting down */
     uv_freeaddrinfo(res);
     free(lr);
     return;
@@ -29,7 +29,7 @@ static void on_resolved (uv_getaddrinfo_t *req, int status,
   lua_rawgeti(L, LUA_REGISTRYINDEX, lr->cb_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, lr->cb_ref);
   free(lr);
-  if (status != 0 || res == NULL) {  /* cb(status) */
+  if (status != 0 || res == NULL) { /* cb(status) */
     lua_pushinteger(L, status != 0 ? status : UV_EAI_NONAME);
     uv_freeaddrinfo(res);
     ludp_call(L, 1);
@@ -53,13 +53,18 @@ static void on_resolved (uv_getaddrinfo_t *req, int status,
 
 /* core.getaddrinfo(host, family, cb) -> status; cb(status, ip, family) */
 static int core_getaddrinfo (lua_State *L) {
-  const char *host = luaL_checkstring(L, 1);
+  size_t len;
+  const char *host = luaL_checklstring(L, 1, &len);
   lua_Integer family = luaL_checkinteger(L, 2);
   struct addrinfo hints;
   lookup_req *lr;
   int r;
   luaL_checktype(L, 3, LUA_TFUNCTION);
   ludp_gc_point(L);
+  if (strlen(host) != len) { /* getaddrinfo would stop at the NUL */
+    lua_pushinteger(L, UV_EAI_NONAME);
+    return 1;
+  }
   memset(&hints, 0, sizeof hints);
   hints.ai_family = family == 6 ? AF_INET6 : family == 4 ? AF_INET : AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;

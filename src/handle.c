@@ -33,11 +33,10 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
   ludp_handle *lh;
   ludp_gc_point(L);
   box = lua_newuserdatauv(L, sizeof(*box), 1);
-  *box = NULL;                     /* closed state until all is ready */
+  *box = NULL; /* closed state until all is ready */
   luaL_setmetatable(L, tname);
   lh = calloc(1, LUDP_HANDLE_OFFSET + size);
-  if (lh == NULL)
-    luaL_error(L, "not enough memory");
+  if (lh == NULL) luaL_error(L, "not enough memory");
   lh->h = (uv_handle_t *)((char *)lh + LUDP_HANDLE_OFFSET);
   lh->h->data = lh;
   lh->L = ludp_state();
@@ -55,8 +54,7 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
 static ludp_handle **test_box (lua_State *L, int arg, const char *tname) {
   ludp_handle **box = lua_touserdata(L, arg);
   int same;
-  if (box == NULL || !lua_getmetatable(L, arg))
-    return NULL;
+  if (box == NULL || !lua_getmetatable(L, arg)) return NULL;
   lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
   same = lua_rawequal(L, -1, -2);
   lua_pop(L, 2);
@@ -65,14 +63,13 @@ static ludp_handle **test_box (lua_State *L, int arg, const char *tname) {
 
 static ludp_handle **check_box (lua_State *L, int arg, const char *tname) {
   ludp_handle **box = test_box(L, arg, tname);
-  if (box == NULL)
-    luaL_typeerror(L, arg, tname);
+  if (box == NULL) luaL_typeerror(L, arg, tname);
   return box;
 }
 
 ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname) {
   ludp_handle **box;
-  ludp_gc_point(L);                /* the box is on the stack: it stays */
+  ludp_gc_point(L); /* the box is on the stack: it stays */
   box = check_box(L, arg, tname);
   if (*box == NULL || (*box)->closing)
     luaL_error(L, "attempt to use a closed handle");
@@ -80,8 +77,7 @@ ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname) {
 }
 
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx) {
-  if (lh->self_ref == LUA_NOREF)
-    ludp_ref_set(L, &lh->self_ref, idx);
+  if (lh->self_ref == LUA_NOREF) ludp_ref_set(L, &lh->self_ref, idx);
 }
 
 void ludp_handle_unanchor (lua_State *L, ludp_handle *lh) {
@@ -106,7 +102,7 @@ static void on_close (uv_handle_t *h) {
     if (lh->close_ref != LUA_NOREF) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, lh->close_ref);
       ludp_ref_clear(L, &lh->close_ref);
-      release(lh);                 /* before the call: it may throw */
+      release(lh); /* before the call: it may throw */
       ludp_call(L, 0);
     }
     else
@@ -117,8 +113,7 @@ static void on_close (uv_handle_t *h) {
 
 /* h:close([fn]): closes once; fn runs in the close callback. */
 static int handle_close (lua_State *L) {
-  ludp_handle **box = check_box(L, 1, lua_touserdata(L,
-                                lua_upvalueindex(1)));
+  ludp_handle **box = check_box(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
   ludp_handle *lh;
   ludp_gc_point(L);
   lh = *box;
@@ -126,10 +121,9 @@ static int handle_close (lua_State *L) {
     lua_pushboolean(L, 0);
     return 1;
   }
-  if (!lua_isnoneornil(L, 2))
-    luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
   ludp_ref_set(L, &lh->close_ref, 2);
-  ludp_handle_anchor(L, lh, 1);    /* alive until on_close */
+  ludp_handle_anchor(L, lh, 1); /* alive until on_close */
   if (lh->on_close) lh->on_close(lh);
   lh->closing = 1;
   uv_close(lh->h, on_close);
@@ -143,7 +137,7 @@ static int handle_gc (lua_State *L) {
   ludp_handle *lh = *box;
   if (lh == NULL) return 0;
   *box = NULL;
-  lh->collected = 1;               /* before on_close: no Lua from here */
+  lh->collected = 1; /* before on_close: no Lua from here */
   if (!lh->closing && lh->on_close) lh->on_close(lh);
   if (lh->on_free) lh->on_free(lh);
   lh->on_free = NULL;
@@ -177,24 +171,21 @@ static int handle_has_ref (lua_State *L) {
 }
 
 static int handle_is_closing (lua_State *L) {
-  ludp_handle **box = check_box(L, 1, lua_touserdata(L,
-                                lua_upvalueindex(1)));
+  ludp_handle **box = check_box(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
   lua_pushboolean(L, *box == NULL || (*box)->closing);
   return 1;
 }
 
 void ludp_handle_methods (lua_State *L, const char *tname) {
-  static const luaL_Reg methods[] = {
-    {"close", handle_close},
-    {"ref", handle_ref},
-    {"unref", handle_unref},
-    {"has_ref", handle_has_ref},
-    {"is_closing", handle_is_closing},
-    {"__gc", handle_gc},
-    {NULL, NULL}
-  };
-  lua_pushvalue(L, -1);            /* the metatable, found by the name's */
-  lua_rawsetp(L, LUA_REGISTRYINDEX, tname);  /* address: see test_box */
+  static const luaL_Reg methods[] = {{"close", handle_close},
+                                     {"ref", handle_ref},
+                                     {"unref", handle_unref},
+                                     {"has_ref", handle_has_ref},
+                                     {"is_closing", handle_is_closing},
+                                     {"__gc", handle_gc},
+                                     {NULL, NULL}};
+  lua_pushvalue(L, -1); /* the metatable, found by the name's */
+  lua_rawsetp(L, LUA_REGISTRYINDEX, tname); /* address: see test_box */
   lua_pushlightuserdata(L, (void *)tname);
   luaL_setfuncs(L, methods, 1);
 }

@@ -13,14 +13,14 @@
 
 #include "ludp.h"
 
-int ludp_gc_stress;                      /* LUDP_GC_STRESS: see ludp.h */
+int ludp_gc_stress; /* LUDP_GC_STRESS: see ludp.h */
 
 static lua_State *main_state;
-static int tick_head = 1, tick_tail = 1;  /* queue in registry table */
+static int tick_head = 1, tick_tail = 1; /* queue in registry table */
 static int tick_ref = LUA_NOREF;
-static int uncaught_ref = LUA_NOREF;     /* function (err, traceback) */
-static int error_ref = LUA_NOREF;        /* the error that stopped us */
-static int traceback_ref = LUA_NOREF;    /* traceback of the last error */
+static int uncaught_ref = LUA_NOREF;  /* function (err, traceback) */
+static int error_ref = LUA_NOREF;     /* the error that stopped us */
+static int traceback_ref = LUA_NOREF; /* traceback of the last error */
 static int draining, failed, running;
 
 
@@ -33,7 +33,7 @@ lua_State *ludp_state (void) {
 }
 
 void ludp_set_state (lua_State *L) {
-  if (L == NULL) {                 /* the state is gone: no more callbacks */
+  if (L == NULL) { /* the state is gone: no more callbacks */
     main_state = NULL;
     return;
   }
@@ -54,8 +54,8 @@ int ludp_failed (void) {
 */
 static int msghandler (lua_State *L) {
   const char *msg = NULL;
-  if (lua_type(L, 1) == LUA_TSTRING)  /* lua_tostring would turn a number */
-    msg = lua_tostring(L, 1);         /* into a string in place */
+  if (lua_type(L, 1) == LUA_TSTRING) /* lua_tostring would turn a number */
+    msg = lua_tostring(L, 1);        /* into a string in place */
   luaL_traceback(L, L, msg, 1);
   lua_rawseti(L, LUA_REGISTRYINDEX, traceback_ref);
   lua_settop(L, 1);
@@ -65,14 +65,14 @@ static int msghandler (lua_State *L) {
 
 /* Stops everything with the error on top of the stack (popped). */
 static void fail (lua_State *L) {
-  if (lua_isnil(L, -1)) {          /* a nil slot would confuse luaL_ref */
+  if (lua_isnil(L, -1)) { /* a nil slot would confuse luaL_ref */
     lua_pop(L, 1);
     lua_pushliteral(L, "nil");
   }
   lua_rawseti(L, LUA_REGISTRYINDEX, error_ref);
   failed = 1;
-  if (running)                     /* a stop outside uv_run would linger */
-    uv_stop(ludp_loop());          /* and cut the next run short */
+  if (running)            /* a stop outside uv_run would linger */
+    uv_stop(ludp_loop()); /* and cut the next run short */
 }
 
 
@@ -90,7 +90,7 @@ static void uncaught (lua_State *L) {
   lua_pushcfunction(L, msghandler);
   lua_insert(L, -4);
   status = lua_pcall(L, 2, 1, -4);
-  if (status != LUA_OK) {          /* the handler itself threw */
+  if (status != LUA_OK) { /* the handler itself threw */
     lua_replace(L, -3);
     lua_pop(L, 1);
     fail(L);
@@ -110,19 +110,17 @@ void ludp_push_handler (lua_State *L) {
 }
 
 int ludp_call_h (lua_State *L, int nargs) {
-  int base = lua_gettop(L) - nargs;  /* the function; handler below it */
+  int base = lua_gettop(L) - nargs; /* the function; handler below it */
   int status;
-  if (failed) {                    /* the process is stopping: drop it */
+  if (failed) { /* the process is stopping: drop it */
     lua_settop(L, base - 2);
     return LUA_ERRRUN;
   }
   status = lua_pcall(L, nargs, 0, base - 1);
-  if (status != LUA_OK)
-    uncaught(L);                   /* pops the error */
-  lua_pop(L, 1);                   /* the handler */
+  if (status != LUA_OK) uncaught(L); /* pops the error */
+  lua_pop(L, 1);                     /* the handler */
   ludp_gc_point(L);
-  if (tick_head != tick_tail && !draining)
-    ludp_drain_ticks(L);
+  if (tick_head != tick_tail && !draining) ludp_drain_ticks(L);
   return status;
 }
 
@@ -143,7 +141,7 @@ void ludp_drain_ticks (lua_State *L) {
     lua_rawgeti(L, top, tick_head);
     lua_pushnil(L);
     lua_rawseti(L, top, tick_head++);
-    if (lua_istable(L, -1)) {      /* { fn, n = nargs, args... } */
+    if (lua_istable(L, -1)) { /* { fn, n = nargs, args... } */
       lua_getfield(L, -1, "n");
       n = (int)lua_tointeger(L, -1);
       lua_pop(L, 1);
@@ -156,8 +154,7 @@ void ludp_drain_ticks (lua_State *L) {
     ludp_call(L, n);
     lua_settop(L, top);
   }
-  if (tick_head == tick_tail)
-    tick_head = tick_tail = 1;
+  if (tick_head == tick_tail) tick_head = tick_tail = 1;
   lua_pop(L, 1);
   draining = 0;
 }
@@ -200,8 +197,7 @@ static int core_invoke (lua_State *L) {
 
 /* core.set_uncaught(fn | nil) */
 static int core_set_uncaught (lua_State *L) {
-  if (!lua_isnoneornil(L, 1))
-    luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 1);
   if (lua_isnil(L, 1)) lua_pushboolean(L, 0);
   lua_rawseti(L, LUA_REGISTRYINDEX, uncaught_ref);
@@ -225,10 +221,8 @@ static int core_run (lua_State *L) {
                                       UV_RUN_NOWAIT};
   uv_run_mode mode = modes[luaL_checkoption(L, 1, "default", names)];
   int alive;
-  if (running)
-    return luaL_error(L, "the event loop is already running");
-  if (tick_head != tick_tail && !draining)
-    ludp_drain_ticks(L);
+  if (running) return luaL_error(L, "the event loop is already running");
+  if (tick_head != tick_tail && !draining) ludp_drain_ticks(L);
   raise_pending(L);
   running = 1;
   alive = uv_run(ludp_loop(), mode);
@@ -305,7 +299,7 @@ static const luaL_Reg loop_funcs[] = {
   {"now", core_now},
   {"update_time", core_update_time},
   {"handles", core_handles},
-  {NULL, NULL}
+  {NULL, NULL},
 };
 
 /* Adds the loop functions to the table on top; sets up the registry. */

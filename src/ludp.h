@@ -49,8 +49,8 @@ int ludp_failed (void);
 ** API, to flush out lifetime bugs. One branch on a flag when off.
 */
 extern int ludp_gc_stress;
-#define ludp_gc_point(L) \
-  do { \
+#define ludp_gc_point(L)                          \
+  do {                                            \
     if (ludp_gc_stress) lua_gc(L, LUA_GCCOLLECT); \
   } while (0)
 
@@ -63,16 +63,16 @@ extern int ludp_gc_stress;
 ** its ludp_handle.
 */
 typedef struct ludp_handle {
-  uv_handle_t *h;     /* the libuv handle (its memory follows this struct) */
+  uv_handle_t *h; /* the libuv handle (its memory follows this struct) */
   lua_State *L;
-  int self_ref;       /* anchors the box while the loop needs it */
-  int close_ref;      /* Lua function called once closed, or LUA_NOREF */
-  int cb_ref;         /* the handle's event callback, or LUA_NOREF */
-  int closing;        /* uv_close was called */
-  int collected;      /* the box was collected: no Lua callbacks any more */
-  struct ludp_handle **box;  /* the box pointing here, while not collected */
-  void (*on_free) (struct ludp_handle *lh);  /* type's cleanup, or NULL */
-  void (*on_close) (struct ludp_handle *lh);  /* before uv_close, or NULL */
+  int self_ref;  /* anchors the box while the loop needs it */
+  int close_ref; /* Lua function called once closed, or LUA_NOREF */
+  int cb_ref;    /* the handle's event callback, or LUA_NOREF */
+  int closing;   /* uv_close was called */
+  int collected; /* the box was collected: no Lua callbacks any more */
+  struct ludp_handle **box; /* the box pointing here, while not collected */
+  void (*on_free)(struct ludp_handle *lh);  /* type's cleanup, or NULL */
+  void (*on_close)(struct ludp_handle *lh); /* before uv_close, or NULL */
 } ludp_handle;
 
 /* The uv handle of a box sits after the struct, suitably aligned. */

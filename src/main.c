@@ -39,6 +39,36 @@ static int msghandler (lua_State *L) {
   return 1;
 }
 
+/*
+** From here on the host is exiting with the status the script chose. The
+** signal handles close with the state, and libuv then puts SIG_DFL back:
+** a SIGTERM arriving now (a second one, from a supervisor that signals the
+** whole process group) would turn that status into death by signal. So a
+** signal that has a listener is ignored from here on: its handle stops
+** and SIG_IGN replaces what libuv restored. The main thread also blocks
+** the usual termination signals meanwhile (libuv's threads may exist).
+*/
+static void ignore_watched (uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (h->type == UV_SIGNAL && uv_is_active(h)) {
+    int num = ((uv_signal_t *)h)->signum;
+    uv_signal_stop((uv_signal_t *)h);
+    signal(num, SIG_IGN);
+  }
+}
+
+static void quiet_exit_signals (void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  uv_walk(ludp_loop(), ignore_watched, NULL);
+}
+
 int main (int argc, char **argv) {
   lua_State *L;
   int status, code;
@@ -61,6 +91,7 @@ int main (int argc, char **argv) {
   else
     code = (int)lua_tointeger(L, -1);
   fflush(stdout);
+  quiet_exit_signals();
   lua_close(L); /* __gc closes every handle */
   ludp_set_state(NULL);
   uv_run(ludp_loop(), UV_RUN_NOWAIT);

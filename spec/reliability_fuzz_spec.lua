@@ -1,0 +1,194 @@
+-- Spec: the failures found by the fuzz harness (tests/fuzz/) and by the
+-- reliability work around it, each kept here as a regression test in the
+-- regular suite. Each case says what went wrong before the fix. Loopback
+-- only, port 0 only.
+
+local dgram = require("dgram")
+local core = require("ludp.core")
+local T = require("ludp.test")
+
+describe("a buffer size option above INT_MAX", function()
+  -- Before: createSocket accepted it (it is < 2^32, as Node checks), and
+  -- the bind then raised a plain "bad argument #2 to 'buffer_size'" from
+  -- inside the loop, an uncaught non-API error.
+  it("gives ERR_SOCKET_BUFFER_SIZE (EINVAL) events; the socket works",
+     function()
+    local errs, got = {}, {}
+    T.run(function(done)
+      local s = dgram.createSocket({ type = "udp4", recvBufferSize = 2 ^ 31,
+                                     sendBufferSize = 2 ^ 32 - 1 })
+      s:on("error", function(err) errs[#errs + 1] = err end)
+      s:on("message", function(msg)
+        got[#got + 1] = msg
+        s:close(done)
+      end)
+      s:bind(0, "127.0.0.1", function()
+        s:send("still works", s:address().port, "127.0.0.1")
+      end)
+    end)
+    assert.equal(2, #errs)
+    local syscalls = {}
+    for _, e in ipairs(errs) do
+      assert.equal("SystemError", e.name)
+      assert.equal("ERR_SOCKET_BUFFER_SIZE", e.code)
+      assert.equal(-22, e.errno)
+      syscalls[#syscalls + 1] = e.syscall
+    end
+    table.sort(syscalls)
+    assert.same({ "uv_recv_buffer_size", "uv_send_buffer_size" }, syscalls)
+    assert.same({ "still works" }, got)
+  end)
+end)
+
+describe("an address with a NUL inside", function()
+  -- Before: C read "127.0.0.1\0x" as 127.0.0.1 (isip said 4, the binding
+  -- parsed up to the NUL), so such a string reached 127.0.0.1, and a name
+  -- went to getaddrinfo cut at the NUL.
+  it("is not an IP literal", function()
+    assert.equal(0, core.isip("127.0.0.1\0"))
+    assert.equal(0, core.isip("127.0.0.1\0x"))
+    assert.equal(0, core.isip("::1\0"))
+    assert.equal(4, core.isip("127.0.0.1"))
+  end)
+
+  it("is refused by the binding (EINVAL)", function()
+    local h = core.udp(4)
+    assert.equal(0, h:bind("127.0.0.1", 0))
+    assert.equal(-22, (h:send("x", "127.0.0.1\0x", 9)))
+    assert.equal(-22, h:connect("127.0.0.1\0", 9))
+    h:close()
+    require("ludp").run("nowait")
+  end)
+
+  it("is not found by send, bind or connect, and nothing is sent", function()
+    local errs, got = {}, {}
+    T.run(function(done)
+      local s = dgram.createSocket("udp4")
+      s:on("message", function(msg)
+        got[#got + 1] = msg
+        s:close(done)
+      end)
+      s:bind(0, "127.0.0.1", function()
+        local port = s:address().port
+        s:send("leaked", port, "127.0.0.1\0x", function(err)
+          errs[#errs + 1] = err
+          s:send("leaked", port, "localhost\0evil", function(err2)
+            errs[#errs + 1] = err2
+            local b = dgram.createSocket("udp4")
+            b:on("error", function(err3)
+              errs[#errs + 1] = err3
+              b:close()
+              local c = dgram.createSocket("udp4")
+              c:connect(port, "127.0.0.1\0x", function(err4)
+                errs[#errs + 1] = err4
+                c:close()
+                s:send("last", port, "127.0.0.1")
+              end)
+            end)
+            b:bind(0, "127.0.0.1\0x")
+          end)
+        end)
+      end)
+    end)
+    assert.equal(4, #errs)
+    for _, e in ipairs(errs) do assert.equal("ENOTFOUND", e.code) end
+    assert.same({ "last" }, got)
+  end)
+end)
+
+describe("a 'removeListener' listener that closes the socket", function()
+  -- Before: a failed bind drops the bind and connect listeners, which
+  -- emits 'removeListener'; a listener closing the socket there made the
+  -- failed bind close it a second time: "attempt to index a nil value
+  -- (local 'h')" in finish_close, raised from the loop.
+  for _, queued in ipairs({ "nothing", "a connect" }) do
+    it("while a failed bind drops listeners (" .. queued .. " queued)",
+       function()
+      local closes, errs = 0, 0
+      T.run(function(done)
+        local holder = dgram.createSocket("udp4")
+        holder:bind(0, "127.0.0.1", function()
+          local s = dgram.createSocket("udp4")
+          s:on("close", function()
+            closes = closes + 1
+            holder:close(function() core.next_tick(done) end)
+          end)
+          s:on("error", function() errs = errs + 1 end)
+          s:on("removeListener", function()
+            if not s._closed then s:close() end
+          end)
+          s:bind(holder:address().port, "127.0.0.1", function() end)
+          if queued == "a connect" then
+            s:connect(9, "127.0.0.1", function() end)
+          end
+        end)
+      end)
+      assert.equal(1, closes)
+      assert.equal(0, errs)          -- closed: no 'error' after close()
+    end)
+  end
+end)
+
+describe("a custom lookup that throws", function()
+  -- Before: a lookup that answered and then threw left the socket UNBOUND
+  -- with its bind still due, so a second bind started over it: the first
+  -- bound, the second failed with a spurious EINVAL 'error' and left the
+  -- socket marked unbound while it received; closing it while a send
+  -- waited then closed the handle twice.
+  it("after answering: bind raises, the bind goes on, once", function()
+    local events, second = {}, nil
+    T.run(function(done)
+      local first = true
+      local s = dgram.createSocket({ type = "udp4",
+        lookup = function(_, family, cb)
+          cb(nil, "127.0.0.1", family)
+          if first then
+            first = false
+            error("lookup threw after answering")
+          end
+        end })
+      s:on("error", function(err) events[#events + 1] = "error " .. err.code end)
+      s:on("listening", function()
+        events[#events + 1] = "listening"
+        s:close(done)
+      end)
+      local ok, err = pcall(s.bind, s, 0, "127.0.0.1")
+      assert.is_false(ok)
+      assert.matches("lookup threw after answering", err)
+      ok, second = pcall(s.bind, s, 0, "127.0.0.1")
+      assert.is_false(ok)
+    end)
+    assert.equal("ERR_SOCKET_ALREADY_BOUND", second.code)
+    assert.same({ "listening" }, events)
+  end)
+
+  -- Before: a send's lookup that threw and answered later, after the
+  -- socket had closed, sent on the closed handle: "attempt to index a nil
+  -- value (field '_handle')" raised from the loop.
+  it("and answers after its socket closed: nothing happens", function()
+    local closes = 0
+    T.run(function(done)
+      local s = dgram.createSocket({ type = "udp4",
+        lookup = function(host, family, cb)
+          if host == "later" then
+            core.next_tick(cb, nil, "127.0.0.1", family)
+            error("thrown, answered later")
+          end
+          cb(nil, host, family)
+        end })
+      s:on("close", function()
+        closes = closes + 1
+        -- the late answer runs in this pass; done after it
+        core.next_tick(done)
+      end)
+      s:bind(0, "127.0.0.1", function()
+        local ok = pcall(s.send, s, "x", 9, "later", function()
+          error("the send's callback ran")
+        end)
+        assert.is_false(ok)
+        s:close()
+      end)
+    end)
+    assert.equal(1, closes)
+  end)
+end)

@@ -1,0 +1,297 @@
+-- Fuzz driver: bytes -> a sequence of dgram calls with arbitrary Lua values
+-- (nil, booleans, numbers of every kind with NaN, infinities, huge and
+-- negative ones, strings with NULs and of every length, tables, option
+-- tables, functions that throw, close sockets or make more calls, open and
+-- closed sockets) on a live loop. Every call must work or raise one of
+-- API.md's errors; so must every callback the loop makes. After the input
+-- every socket is closed and the loop must settle with no handle and no
+-- registry reference left (tests/fuzz/fuzzlib.lua).
+--
+-- Input format: one byte picks an operation, the following bytes its
+-- arguments (see 'value'); reading past the end gives zeros.
+
+local fz = require("fuzzlib")     -- first: it installs the resolver
+local core = require("ludp.core")
+local dgram = require("dgram")
+
+local MAX_SOCKETS = 4
+local MAX_STEPS = 48
+
+local NUMBERS = {
+  0, -1, 1, 2, 3, 4, 6, 7, 9, 53, 255, 256, 0.5, -0.0, 0 / 0, math.huge,
+  -math.huge, math.maxinteger, math.mininteger, 2 ^ 53, 2 ^ 63, -2 ^ 63,
+  65535, 65536, 65507, 65508, 1e308, 2 ^ 31, 2 ^ 31 - 1, -2 ^ 31, 2 ^ 32,
+  1.5, 80.0, -65535,
+}
+
+local STRINGS = {
+  "", "127.0.0.1", "::1", "0.0.0.0", "::", "localhost", "udp4", "udp6",
+  "127.0.0.1\0x", "::1%lo", "256.0.0.1", "fe80::1%lo", "::ffff:127.0.0.1",
+  "x", "\0", "message", "error", "listening", "close", "connect", "lo",
+  "127.0.0.1 ", " 127.0.0.1", "127.1", "0x7f.0.0.1", "::1%", "::1%999999",
+  "[::1]", "127.0.0.1:53", ("A"):rep(70), ("a"):rep(300) .. ".invalid",
+  "ip6-localhost", "newListener", "removeListener", "SIGINT", "udp",
+  "UDP4", "1", "-1", "65536",
+}
+
+local EVENTS = { "message", "error", "listening", "close", "connect",
+                 "newListener", "removeListener", "other" }
+
+local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
+                      "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
+                      "sendBufferSize", "lookup" }
+
+local socks                       -- the sockets of this input
+local d                           -- its decoder
+local budget                      -- calls left to functions that make calls
+
+local value, make_function, operation
+
+-- A socket of this input, or a new one when there is none.
+local function pick_socket()
+  if #socks == 0 then
+    local s = dgram.createSocket(d.byte() % 2 == 0 and "udp4" or "udp6")
+    socks[1] = s
+    return s
+  end
+  return socks[d.byte() % #socks + 1]
+end
+
+-- The port of a bound socket of this input (datagrams to it stay here).
+local function own_port()
+  for _, s in ipairs(socks) do
+    if not s._closed and s._bind_state == 2 then
+      local ok, a = pcall(s.address, s)
+      if ok then return a.port end
+    end
+  end
+  return 9
+end
+
+local function payload()
+  local k = d.byte() % 8
+  if k == 0 then return "" end
+  if k == 1 then return ("p"):rep(65507) end
+  if k == 2 then return ("p"):rep(65508) end
+  if k == 3 then return ("p"):rep(65527 + d.byte() % 3) end
+  return d.chunk(d.u16() % 2048)
+end
+
+local function loopback(s)
+  if s and s.type == "udp6" then return "::1" end
+  return "127.0.0.1"
+end
+
+function value(depth)
+  local k = d.byte() % 24
+  if k == 0 then return nil
+  elseif k == 1 then return d.byte() % 2 == 0
+  elseif k <= 4 then return d.pick(NUMBERS)
+  elseif k == 5 then return d.integer()
+  elseif k == 6 then return d.float()
+  elseif k == 7 then return d.u16()
+  elseif k <= 10 then return d.pick(STRINGS)
+  elseif k == 11 then return fz.safe(d.chunk(d.byte()))
+  elseif k == 12 then return payload()
+  elseif k == 13 then return own_port()
+  elseif k == 14 then return {}
+  elseif k == 15 and depth < 2 then     -- an array of values
+    local t = {}
+    for i = 1, d.byte() % 5 do t[i] = value(depth + 1) end
+    return t
+  elseif k == 16 and depth < 2 then     -- an option table
+    local t = {}
+    for _ = 1, d.byte() % 5 do
+      local key = d.pick(OPTION_KEYS)
+      if key == "type" then
+        t.type = d.byte() % 3 == 0 and value(depth + 1)
+                 or (d.byte() % 2 == 0 and "udp4" or "udp6")
+      elseif key == "lookup" then
+        t.lookup = make_function(depth + 1)
+      else
+        t[key] = value(depth + 1)
+      end
+    end
+    return t
+  elseif k == 17 then                   -- an array of string pieces
+    local t = {}
+    for i = 1, d.byte() % 70 do t[i] = d.chunk(d.byte() % 40) end
+    return t
+  elseif k <= 19 then return make_function(depth)
+  elseif k == 20 then return pick_socket()
+  elseif k == 21 then                   -- a closed socket
+    local s = dgram.createSocket("udp4")
+    s:close()
+    return s
+  elseif k == 22 then return coroutine.create(function() end)
+  end
+  return io.stdout                      -- a foreign userdata
+end
+
+-- Functions given as callbacks, listeners and lookups. Each decides what
+-- it does when made, so that what it does later reads no more input.
+function make_function(depth)
+  local k = d.byte() % 9
+  if k == 0 then return function() end
+  elseif k == 1 then return function() error(fz.SENTINEL, 0) end
+  elseif k == 2 then
+    local s = pick_socket()
+    return function()
+      if not s._closed then s:close() end
+    end
+  elseif k == 3 and depth < 2 then
+    -- Not re-entered: a 'newListener' listener adding a listener would
+    -- recurse until the C stack overflows; and a budget per input, as
+    -- several such listeners call each other combinatorially (both are
+    -- the script's own bugs, not ludp's).
+    local op, active = operation(depth + 1), false
+    return function()
+      if active or budget <= 0 then return end
+      budget = budget - 1
+      active = true
+      op()
+      active = false
+    end
+  end
+  -- lookups: function(host, family, cb); harmless as anything else
+  local ip = d.byte() % 4 == 0 and value(depth + 1) or nil
+  local answer = d.byte() % 6
+  return function(host, family, cb)
+    if type(cb) ~= "function" then return end
+    local addr = ip
+    if addr == nil then
+      addr = type(host) == "string" and host or "127.0.0.1"
+      if addr == "localhost" then addr = family == 6 and "::1" or "127.0.0.1" end
+    end
+    if type(addr) == "string" then addr = fz.safe(addr) end
+    if answer == 0 then
+      cb(nil, addr, family)
+    elseif answer == 1 then
+      cb(fz.SENTINEL)
+    elseif answer == 2 then           -- twice: the second is ignored
+      cb(nil, addr, family)
+      cb(nil, addr, family)
+    elseif answer == 3 then
+      core.next_tick(cb, nil, addr, family)
+    elseif answer == 4 then
+      error(fz.SENTINEL, 0)
+    else
+      core.next_tick(cb, fz.SENTINEL)
+    end
+  end
+end
+
+local METHODS = {
+  "bind", "send", "connect", "disconnect", "close", "address",
+  "remoteAddress", "setBroadcast", "setTTL", "setMulticastTTL",
+  "setMulticastLoopback", "setMulticastInterface", "addMembership",
+  "dropMembership", "addSourceSpecificMembership",
+  "dropSourceSpecificMembership", "setRecvBufferSize", "setSendBufferSize",
+  "getRecvBufferSize", "getSendBufferSize", "getSendQueueSize",
+  "getSendQueueCount", "ref", "unref", "on", "once", "off",
+  "removeAllListeners", "prependListener", "listenerCount",
+}
+
+-- An operation, decoded now, run later (op()).
+function operation(depth)
+  local k = d.byte() % 16
+  if k == 0 then                        -- createSocket(anything)
+    local a, b = value(depth), value(depth)
+    return function()
+      local ok, s = fz.call("createSocket", dgram.createSocket, a, b)
+      if ok then
+        if #socks < MAX_SOCKETS then
+          socks[#socks + 1] = s
+        else
+          s:close()
+        end
+      end
+    end
+  elseif k == 1 then                    -- createSocket well formed
+    local opts = { type = d.byte() % 2 == 0 and "udp4" or "udp6" }
+    if d.byte() % 2 == 0 then opts.lookup = make_function(depth) end
+    if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
+    if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
+    if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    return function()
+      local ok, s = fz.call("createSocket", dgram.createSocket, opts)
+      if ok then
+        if #socks < MAX_SOCKETS then
+          socks[#socks + 1] = s
+        else
+          s:close()
+        end
+      end
+    end
+  elseif k == 2 then                    -- bind well formed
+    local s = pick_socket()
+    local cb = d.byte() % 2 == 0 and make_function(depth) or nil
+    local address = d.byte() % 3 == 0 and "localhost" or loopback(s)
+    return function() fz.call("bind", s.bind, s, 0, address, cb) end
+  elseif k <= 4 then                    -- send well formed, to ourselves
+    local s = pick_socket()
+    local msg = d.byte() % 4 == 0 and value(depth) or payload()
+    local cb = d.byte() % 2 == 0 and make_function(depth) or nil
+    local address = d.byte() % 4 == 0 and "localhost" or loopback(s)
+    return function()
+      fz.call("send", s.send, s, msg, own_port(), address, cb)
+    end
+  elseif k == 5 then                    -- connect well formed
+    local s = pick_socket()
+    local cb = d.byte() % 2 == 0 and make_function(depth) or nil
+    return function()
+      fz.call("connect", s.connect, s, own_port(), loopback(s), cb)
+    end
+  elseif k == 6 then                    -- run the loop a little
+    local n = d.byte() % 4 + 1
+    return function() fz.run(n) end
+  elseif k == 7 then                    -- collect
+    return function() collectgarbage() end
+  end
+  -- any method with any arguments
+  local s = d.byte() % 8 == 0 and value(depth) or pick_socket()
+  local name = d.pick(METHODS)
+  local n = d.byte() % 7
+  local args = {}
+  for i = 1, n do args[i] = value(depth) end
+  if (name == "on" or name == "once" or name == "prependListener")
+     and d.byte() % 2 == 0 then
+    args[1], args[2] = d.pick(EVENTS), make_function(depth)
+    n = math.max(n, 2)
+  end
+  return function()
+    local target = s
+    if type(target) ~= "table" or getmetatable(target) == nil
+       or target.bind ~= dgram.Socket.bind then
+      target = pick_socket()           -- methods are called on sockets
+    end
+    fz.call(name, target[name], target, table.unpack(args, 1, n))
+  end
+end
+
+-- The baseline of what the loop and the registry hold between inputs.
+return function(bytes)
+  fz.begin()
+  socks = {}
+  budget = 1000
+  d = fz.decoder(bytes)
+  local steps = 0
+  while d.more() and steps < MAX_STEPS do
+    steps = steps + 1
+    local ok, op = pcall(operation, 0)
+    if not ok then fz.fail("the driver itself failed: " .. tostring(op)) end
+    op()
+  end
+  -- Close everything, also what callbacks open meanwhile.
+  fz.settle("after the input", function()
+    local any = false
+    for _, s in ipairs(socks) do
+      if not s._closed then
+        any = true
+        fz.call("close", s.close, s)
+      end
+    end
+    return any
+  end)
+  socks = {}
+end
