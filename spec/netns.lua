@@ -55,6 +55,15 @@ if ip link add ludp0 type veth peer name ludp1 2>/dev/null; then
   ip -6 addr add fe80::2/64 dev ludp1 nodad
   ip link set ludp0 up
   ip link set ludp1 up
+  # The pair carries traffic only once both ends are up (a loaded machine
+  # takes a while): wait for that state, for two seconds at most.
+  n=0
+  until ip -o link show dev ludp0 | grep -q "state UP" &&
+        ip -o link show dev ludp1 | grep -q "state UP"; do
+    n=$((n + 1))
+    [ "$n" -le 200 ] || break
+    sleep 0.01
+  done
   export LUDP_NS_VETH=1
 fi
 if [ -z "$2" ]; then
