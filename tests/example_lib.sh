@@ -38,7 +38,11 @@ start() {
   local name=$1 fd
   shift
   mkfifo "$_ex_tmp/$name"
-  timeout "$EXAMPLE_TIMEOUT" "$@" > "$_ex_tmp/$name" 2>&1 &
+  # --foreground: a signal sent to timeout goes to the example once; without
+  # it timeout also signals its whole group, then sends SIGCONT to both,
+  # which can reach the example while it exits (in the ASan build that
+  # SIGCONT can hang LeakSanitizer's exit check).
+  timeout --foreground "$EXAMPLE_TIMEOUT" "$@" > "$_ex_tmp/$name" 2>&1 &
   _ex_pid[$name]=$!
   exec {fd}< "$_ex_tmp/$name"
   _ex_fd[$name]=$fd
