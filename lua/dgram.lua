@@ -503,7 +503,6 @@ end
 local function bind_failed(self, err)
   local q = self._queue
   self._queue = false
-  refresh_fast(self)
   self._bind_state = UNBOUND
   refresh_fast(self)
   remove_bind_listener(self)
