@@ -42,6 +42,18 @@ static char *bump[NCLASSES + 1], *bump_end[NCLASSES + 1];
 #define LUDP_POOL 1
 #endif
 
+/* Under valgrind too every block goes to malloc, so that memcheck sees
+** each one (decided once, when the state is made). */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+static int use_pool = LUDP_POOL;
+
 static size_t class_of (size_t size) {
   return (size + CLASS_SIZE - 1) / CLASS_SIZE;
 }
@@ -78,7 +90,7 @@ static void small_free (void *p, size_t size) {
 /* lua_Alloc: osize is the block's size when ptr is not NULL. */
 static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud;
-  if (!LUDP_POOL) {
+  if (!use_pool) {
     if (nsize == 0) {
       free(ptr);
       return NULL;
@@ -118,7 +130,9 @@ static int panic (lua_State *L) {
 }
 
 lua_State *ludp_newstate (void) {
-  lua_State *L = lua_newstate(ludp_alloc, NULL);
+  lua_State *L;
+  if (RUNNING_ON_VALGRIND) use_pool = 0;
+  L = lua_newstate(ludp_alloc, NULL);
   if (L != NULL) lua_atpanic(L, panic);
   return L;
 }
