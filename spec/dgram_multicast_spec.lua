@@ -31,6 +31,13 @@ end
 -- when they are); at the marker, and once `want` datagrams came, it calls
 -- after(got) with the datagrams before the marker ({ msg, rinfo } each).
 local PHASES = [=[
+-- send_group(text) is a phase's send: text to 'group' on s's own port.
+local function group_sender(s, group)
+  return function(text)
+    return function(sent) s:send(text, s:address().port, group, sent) end
+  end
+end
+
 local function phase(s, send, want, host, after)
   local got, marker = {}, false
   local function on_message(msg, rinfo)
@@ -105,9 +112,7 @@ describe("IPv4 multicast through lo", function()
     in_netns(PHASES .. [=[
       local s = dgram.createSocket({ type = "udp4", reuseAddr = true })
       local G = "239.1.2.3"
-      local function send_group(text)
-        return function(sent) s:send(text, s:address().port, G, sent) end
-      end
+      local send_group = group_sender(s, G)
       s:bind(0, function()
         s:addMembership(G)
         phase(s, send_group("joined"), 1, "127.0.0.1", function(got)
@@ -222,9 +227,7 @@ describe("IPv4 multicast on a veth interface", function()
     in_netns(PHASES .. [=[
       local s = dgram.createSocket({ type = "udp4", reuseAddr = true })
       local G = "224.0.0.114"
-      local function send_group(text)
-        return function(sent) s:send(text, s:address().port, G, sent) end
-      end
+      local send_group = group_sender(s, G)
       s:bind(0, function()
         s:addMembership(G, "10.250.0.1")
         s:setMulticastInterface("10.250.0.1")
@@ -324,9 +327,7 @@ describe("IPv6 multicast", function()
     in_netns(PHASES .. [=[
       local s = dgram.createSocket({ type = "udp6", reuseAddr = true })
       local G = "ff3e::4321"
-      local function send_group(text)
-        return function(sent) s:send(text, s:address().port, G, sent) end
-      end
+      local send_group = group_sender(s, G)
       s:bind(0, function()
         s:addSourceSpecificMembership("::1", G, "::%lo")
         s:setMulticastInterface("::%lo")
@@ -348,9 +349,7 @@ describe("IPv6 multicast", function()
     in_netns(PHASES .. [=[
       local s = dgram.createSocket({ type = "udp6", reuseAddr = true })
       local G = "ff02::114%ludp0"
-      local function send_group(text)
-        return function(sent) s:send(text, s:address().port, G, sent) end
-      end
+      local send_group = group_sender(s, G)
       s:bind(0, function()
         s:addMembership("ff02::114", "::%ludp0")
         s:setMulticastInterface("::%ludp0")

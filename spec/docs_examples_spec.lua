@@ -13,9 +13,7 @@ local docs_blocks = dofile(source .. "/tests/docs_blocks.lua")
 
 local TIMEOUT = 30   -- seconds per example
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
 local function abs(path)
   if path:sub(1, 1) == "/" then return path end

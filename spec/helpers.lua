@@ -50,4 +50,28 @@ function helpers.texts(got)
   return out
 end
 
+-- A word for sh: s (any value, through tostring) in single quotes.
+function helpers.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- The contents of a file; nil when it does not exist and 'optional' is
+-- set, else an error.
+function helpers.read_file(path, optional)
+  local fh, err = io.open(path, "rb")
+  if not fh then
+    if optional then return nil end
+    error(err, 2)
+  end
+  local s = fh:read("a")
+  fh:close()
+  return s
+end
+
+function helpers.write_file(path, text)
+  local fh = assert(io.open(path, "wb"))
+  fh:write(text)
+  fh:close()
+end
+
 return helpers

@@ -9,22 +9,11 @@ local LUA = "lua5.4"
 local TIMEOUT = os.execute("command -v timeout >/dev/null 2>&1")
                 and "timeout -k 5 60 " or ""
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = require("helpers").read_file
 
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local spit = require("helpers").write_file
 
 -- Temporary files made by a test, removed after it.
 local temps = {}

@@ -8,9 +8,7 @@ local BUILD = os.getenv("LUDP_BUILD") or (SOURCE .. "/build")
 
 local MODULES = { "dgram", "events", "timers", "ludp" }
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
 -- Runs a shell command line; returns exit code, stdout, stderr.
 local function sh(cmd)

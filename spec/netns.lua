@@ -25,9 +25,7 @@ local netns = { features = {} }
 
 local BIN = os.getenv("LUDP_BIN") or "build/ludp"
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
 -- Runs a shell command; returns its exit status and output (both streams).
 local function sh(cmd)

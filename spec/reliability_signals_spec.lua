@@ -30,12 +30,7 @@ after_each(function()
   temps = {}
 end)
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = require("helpers").read_file
 
 -- Starts the host on 'script' with 'args'; its stdout is read through the
 -- returned pipe, its stderr goes to a file. The script's first line must

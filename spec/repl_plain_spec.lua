@@ -11,22 +11,11 @@ if bin:sub(1, 1) ~= "/" then          -- the REPL runs in a directory of its own
   p:close()
 end
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
-local function write_file(path, text)
-  local fh = assert(io.open(path, "w"))
-  fh:write(text)
-  fh:close()
-end
+local write_file = require("helpers").write_file
 
-local function read_file(path)
-  local fh = assert(io.open(path, "r"))
-  local s = fh:read("a")
-  fh:close()
-  return s
-end
+local read_file = require("helpers").read_file
 
 -- Runs `ludp -i [args] < input`; returns stdout, stderr and the exit
 -- status. `timeout` is the watchdog: a REPL that does not leave at the end

@@ -15,9 +15,7 @@ driver.timeout = 15000               -- generous: the ASan build is slow
 
 local SIGUSR1, SIGCONT, SIGSTOP = 10, 18, 19
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local quote = require("helpers").quote
 
 local function tmpdir()
   local dir = os.tmpname()
@@ -26,12 +24,8 @@ local function tmpdir()
   return dir
 end
 
-local function read_file(path)
-  local fh = io.open(path, "r")
-  if not fh then return nil end
-  local s = fh:read("a")
-  fh:close()
-  return s
+local function read_file(path)        -- nil when it does not exist (yet)
+  return require("helpers").read_file(path, true)
 end
 
 local sessions, dirs = {}, {}
