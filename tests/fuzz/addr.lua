@@ -115,16 +115,7 @@ local function api(fam, address, port, ops)
     end
   end
   fz.run(4)
-  fz.settle("after the input", function()
-    local any = false
-    for _, s in ipairs(socks) do
-      if not s._closed then
-        any = true
-        fz.call("close", s.close, s)
-      end
-    end
-    return any
-  end)
+  fz.close_all("after the input", socks)
 end
 
 return function(bytes)

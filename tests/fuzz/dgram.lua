@@ -283,15 +283,6 @@ return function(bytes)
     op()
   end
   -- Close everything, also what callbacks open meanwhile.
-  fz.settle("after the input", function()
-    local any = false
-    for _, s in ipairs(socks) do
-      if not s._closed then
-        any = true
-        fz.call("close", s.close, s)
-      end
-    end
-    return any
-  end)
+  fz.close_all("after the input", socks)
   socks = {}
 end

@@ -225,4 +225,20 @@ function fz.settle(what, cleanup)
   end
 end
 
+
+-- Closes every socket of 'socks' still open, and what callbacks open
+-- meanwhile, until the loop settles ('what' names the moment).
+function fz.close_all(what, socks)
+  fz.settle(what, function()
+    local any = false
+    for _, s in ipairs(socks) do
+      if not s._closed then
+        any = true
+        fz.call("close", s.close, s)
+      end
+    end
+    return any
+  end)
+end
+
 return fz
