@@ -572,6 +572,24 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 }
 
 /*
+** Sends a datagram now, for send and reply alike: into the reply batch
+** when 'may_defer' (no callback) and a receive batch is being delivered
+** with nothing queued in libuv; else after the batch, with try_send.
+** Returns the bytes taken, or a negative status (UV_EAGAIN: queue it).
+*/
+static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
+                     const struct sockaddr *sa, int may_defer) {
+  udp_extra *x = extra_of(lh);
+  if (may_defer && x->in_batch && !lh->closing &&
+      uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
+      batch_add(lh, bufs, n, total, sa) == 0)
+    return (int)total;
+  if (x->batch != NULL && x->batch->n > 0)
+    flush_batch(lh); /* in order: the batch goes first */
+  return uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
+}
+
+/*
 ** u:send(data, ip, port, cb, may_defer) -> status, bytes
 ** data: string or array of strings; ip nil for a connected socket.
 ** status 0: sent now, or batched to leave at the end of the receive batch
@@ -581,7 +599,6 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 */
 static int udp_send (lua_State *L) {
   ludp_handle *lh = ludp_handle_check(L, 1, UDP_T);
-  udp_extra *x = extra_of(lh);
   const struct sockaddr *sa = NULL;
   uv_buf_t bufs[MAX_BUFS];
   size_t total;
@@ -591,16 +608,7 @@ static int udp_send (lua_State *L) {
   if (!lua_isnil(L, 3) && (r = arg_addr(L, lh, 3, &sa)) != 0)
     return push_status(L, r);
   if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
-  if (x->in_batch && lua_toboolean(L, 6) && !lh->closing &&
-      uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
-      batch_add(lh, bufs, n, total, sa) == 0) {
-    lua_pushinteger(L, 0);
-    lua_pushinteger(L, (lua_Integer)total);
-    return 2;
-  }
-  if (x->batch != NULL && x->batch->n > 0)
-    flush_batch(lh); /* in order: the batch goes first */
-  r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
+  r = send_now(lh, bufs, n, total, sa, lua_toboolean(L, 6));
   if (r >= 0) {
     lua_pushinteger(L, 0);
     lua_pushinteger(L, r);
@@ -649,13 +657,7 @@ static int udp_reply (lua_State *L) {
       parse_addr(x, ip, iplen, (int)port, &sa) != 0)
     goto done;
   buf = uv_buf_init((char *)s, (unsigned)len);
-  if (x->in_batch && uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
-      batch_add(lh, &buf, 1, len, sa) == 0) {
-    ok = 1;
-    goto done;
-  }
-  if (x->batch != NULL && x->batch->n > 0) flush_batch(lh);
-  ok = uv_udp_try_send(udp_of(lh), &buf, 1, sa) >= 0;
+  ok = send_now(lh, &buf, 1, len, sa, 1) >= 0;
 done:
   lua_pushboolean(L, ok);
   return 1;
