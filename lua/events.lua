@@ -19,9 +19,12 @@
 --     return EventEmitter.init(setmetatable({}, Mine))
 --   end
 --
--- Listener lists are never changed in place: adding or removing builds a
--- new array. So emit needs no copy to give Node's semantics (a listener
--- removed during emit still runs, one added does not).
+-- An event's listeners are stored as the function itself when there is one
+-- (the usual case: no table per event, and emit is one call), else as an
+-- array that calls them all (its metatable's __call). The arrays are never
+-- changed in place: adding or removing builds a new one. So emit needs no
+-- copy to give Node's semantics (a listener removed during emit still
+-- runs, one added does not).
 
 local errors = require("ludp.errors")
 
@@ -39,6 +42,19 @@ local originals = setmetatable({}, { __mode = "k" })
 
 -- Stands in for the state of a table never passed to init; never written.
 local NO_EVENTS = {}
+
+-- Several listeners: an array that, called, calls each in order.
+local Listeners = {
+  __call = function(list, ...)
+    for i = 1, #list do list[i](...) end
+  end,
+}
+
+-- The listeners stored for an event as an array (not to be changed).
+local function array_of(stored)
+  if type(stored) == "function" then return { stored } end
+  return stored
+end
 
 local function check_listener(fn)
   if type(fn) ~= "function" then
@@ -58,7 +74,7 @@ end
 function EventEmitter.init(self)
   if getmetatable(self) == nil then setmetatable(self, EventEmitter) end
   if rawget(self, "_events") == nil then
-    self._events = {}  -- event -> array of listeners (never mutated)
+    self._events = {}  -- event -> listener, or array of them (see top)
     self._names = {}   -- events with listeners, in insertion order
   end
   return self
@@ -124,17 +140,23 @@ local function add_listener(self, event, fn, prepend)
     self:emit("newListener", event, originals[fn] or fn)
   end
   local old = events[event]
-  local n = old and #old or 0
-  local list = {}
-  if prepend then
-    list[1] = fn
-    table.move(old or list, 1, n, 2, list)
+  local n = 0
+  if old then
+    old = array_of(old)
+    n = #old
+    local list = setmetatable({}, Listeners)
+    if prepend then
+      list[1] = fn
+      table.move(old, 1, n, 2, list)
+    else
+      table.move(old, 1, n, 1, list)
+      list[n + 1] = fn
+    end
+    events[event] = list
   else
-    table.move(old or list, 1, n, 1, list)
-    list[n + 1] = fn
+    self._names[#self._names + 1] = event
+    events[event] = fn
   end
-  if n == 0 then self._names[#self._names + 1] = event end
-  events[event] = list
   local max = self:getMaxListeners()
   if max > 0 and n + 1 > max then warn_max(self, event, n + 1, max) end
   return self
@@ -179,6 +201,7 @@ function EventEmitter:removeListener(event, fn)
   local events = self._events or NO_EVENTS
   local old = events[event]
   if not old then return self end
+  old = array_of(old)
   local n = #old
   for i = n, 1, -1 do
     local l = old[i]
@@ -186,8 +209,10 @@ function EventEmitter:removeListener(event, fn)
       if n == 1 then
         events[event] = nil
         remove_name(self._names, event)
+      elseif n == 2 then
+        events[event] = old[3 - i]
       else
-        local list = table.move(old, 1, i - 1, 1, {})
+        local list = table.move(old, 1, i - 1, 1, setmetatable({}, Listeners))
         events[event] = table.move(old, i + 1, n, i, list)
       end
       if events.removeListener then
@@ -223,6 +248,7 @@ function EventEmitter:removeAllListeners(event)
   end
   local list = events[event]
   if list then
+    list = array_of(list)
     for i = #list, 1, -1 do self:removeListener(event, list[i]) end
   end
   return self
@@ -230,15 +256,9 @@ end
 
 -- Hot path: every received datagram goes through here.
 function EventEmitter:emit(event, ...)
-  local list = (self._events or NO_EVENTS)[event]
-  if list then
-    local n = #list
-    if n == 1 then
-      list[1](...)
-    else
-      -- list is never mutated, so changes made by listeners do not show.
-      for i = 1, n do list[i](...) end
-    end
+  local listeners = (self._events or NO_EVENTS)[event]
+  if listeners then
+    listeners(...)  -- the one listener, or the array that calls them all
     return true
   end
   if event == "error" then
@@ -268,24 +288,23 @@ end
 
 -- The listeners, with once wrappers replaced by the original functions.
 function EventEmitter:listeners(event)
-  local list = (self._events or NO_EVENTS)[event]
+  local list = array_of((self._events or NO_EVENTS)[event] or {})
   local out = {}
-  if list then
-    for i = 1, #list do out[i] = originals[list[i]] or list[i] end
-  end
+  for i = 1, #list do out[i] = originals[list[i]] or list[i] end
   return out
 end
 
 -- The listeners as stored, once wrappers included.
 function EventEmitter:rawListeners(event)
-  local list = (self._events or NO_EVENTS)[event]
-  return list and table.move(list, 1, #list, 1, {}) or {}
+  local list = array_of((self._events or NO_EVENTS)[event] or {})
+  return table.move(list, 1, #list, 1, {})
 end
 
 -- With fn, counts only fn (and once wrappers around it).
 function EventEmitter:listenerCount(event, fn)
   local list = (self._events or NO_EVENTS)[event]
   if not list then return 0 end
+  list = array_of(list)
   if fn == nil then return #list end
   local count = 0
   for i = 1, #list do
