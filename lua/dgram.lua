@@ -251,28 +251,25 @@ local function report(self, cb, err)
   end
 end
 
--- The receive callback of the binding: the hot path, one call per
--- datagram. (nil, errname, status) reports a receive error.
-local function receiver(self)
-  local family = self._kind.family
-  -- On a failure: (nil, errname, status, syscall), syscall "send" for a
-  -- batched reply that the kernel refused (it had no callback).
-  return function(msg, address, port, syscall)
+-- The receive callback of the binding, one for all the sockets of a
+-- family (no closure per socket): the hot path, one call per datagram.
+-- On a failure: (self, nil, errname, status, syscall), syscall "send" for
+-- a batched reply that the kernel refused (it had no callback).
+local function receiver(family)
+  return function(self, msg, address, port, syscall)
     if msg then
       local rinfo = { address = address, family = family, port = port,
                       size = #msg }
-      -- One listener, the usual case: called without emit's varargs.
-      local list = self._events.message
-      if list and list[2] == nil then
-        list[1](msg, rinfo)
-      else
-        self:emit("message", msg, rinfo)
-      end
+      -- emit's work without its varargs: the listener, or the array of
+      -- them that calls each (see events.lua).
+      local listeners = self._events.message
+      if listeners then listeners(msg, rinfo) end
     else
       self:emit("error", errors.uv(port, syscall or "recvmsg"))
     end
   end
 end
+for _, kind in pairs(KINDS) do kind.receiver = receiver(kind.family) end
 
 -- The send callback of the binding, one per socket. libuv completes the
 -- sends it queued in order, so their details wait in a FIFO.
@@ -481,12 +478,8 @@ local function start_listening(self)
   self._bind_state = BOUND
   refresh_fast(self)
   if not self._closed then
-    local r = h:recv_start(self._on_message)
-    if r == 0 then
-      self._receiving = true
-    else
-      report(self, nil, errors.uv(r, "recvStart"))
-    end
+    local r = h:recv_start(self._kind.receiver, self)
+    if r ~= 0 then report(self, nil, errors.uv(r, "recvStart")) end
     for which, size in pairs(self._buffer_sizes or {}) do
       -- above INT_MAX setsockopt cannot take it: EINVAL, as Node reports
       local v, _, status = nil, nil, UV_EINVAL
@@ -760,10 +753,7 @@ function Socket:close(callback)
   if type(callback) == "function" then self:on("close", callback) end
   self._closed = true
   refresh_fast(self)
-  if self._receiving then
-    self._receiving = false
-    self._handle:recv_stop()
-  end
+  self._handle:recv_stop()         -- harmless when not receiving
   if not self._queue and not self._busy then finish_close(self) end
   return self
 end
@@ -1010,7 +1000,6 @@ function Socket.init(self, kind, listener)
   self._bind_state = UNBOUND
   self._connect_state = DISCONNECTED
   self._closed = false             -- close() was called
-  self._receiving = false
   self._busy = false               -- an operation waits for its lookup
   self._queue = false              -- operations waiting, in order (false,
                                    -- not nil: a present field is found
@@ -1018,7 +1007,6 @@ function Socket.init(self, kind, listener)
   self._inflight = false           -- sends libuv queued (see do_send)
   refresh_fast(self)
   self._on_sent = false
-  self._on_message = receiver(self)
   if type(listener) == "function" then self:on("message", listener) end
 end
 

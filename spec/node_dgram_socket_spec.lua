@@ -164,9 +164,9 @@ describe("Node's dgram socket tests", function()
       local s = dgram.createSocket("udp4")
       local real, onmessage = s._handle, nil
       s._handle = setmetatable({
-        recv_start = function(_, fn)
-          onmessage = fn
-          return real:recv_start(fn)
+        recv_start = function(_, fn, owner)
+          onmessage = function(...) return fn(owner, ...) end
+          return real:recv_start(fn, owner)
         end,
       }, { __index = function(_, k)
         return function(_, ...) return real[k](real, ...) end

@@ -34,7 +34,7 @@ static int idle_new (lua_State *L) {
 
 /* c:start(fn) / i:start(): anchored while started. */
 static int check_start (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, CHECK_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   ludp_ref_set(L, &lh->cb_ref, 2);
   ludp_handle_anchor(L, lh, 1);
@@ -43,43 +43,35 @@ static int check_start (lua_State *L) {
 }
 
 static int check_stop (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, CHECK_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   uv_check_stop((uv_check_t *)lh->h);
   ludp_handle_unanchor(L, lh);
   return 0;
 }
 
 static int idle_start (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, IDLE_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   ludp_handle_anchor(L, lh, 1);
   uv_idle_start((uv_idle_t *)lh->h, on_idle);
   return 0;
 }
 
 static int idle_stop (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, IDLE_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   uv_idle_stop((uv_idle_t *)lh->h);
   ludp_handle_unanchor(L, lh);
   return 0;
 }
 
-static void new_type (lua_State *L, const char *tname, lua_CFunction start,
-                      lua_CFunction stop) {
-  if (luaL_newmetatable(L, tname)) {
-    lua_pushcfunction(L, start);
-    lua_setfield(L, -2, "start");
-    lua_pushcfunction(L, stop);
-    lua_setfield(L, -2, "stop");
-    ludp_handle_methods(L, tname);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
-}
-
 void ludp_open_check (lua_State *L) {
-  new_type(L, CHECK_T, check_start, check_stop);
-  new_type(L, IDLE_T, idle_start, idle_stop);
+  static const luaL_Reg check_methods[] = {{"start", check_start},
+                                           {"stop", check_stop},
+                                           {NULL, NULL}};
+  static const luaL_Reg idle_methods[] = {{"start", idle_start},
+                                          {"stop", idle_stop},
+                                          {NULL, NULL}};
+  ludp_handle_type(L, CHECK_T, check_methods);
+  ludp_handle_type(L, IDLE_T, idle_methods);
   lua_pushcfunction(L, check_new);
   lua_setfield(L, -2, "check");
   lua_pushcfunction(L, idle_new);

@@ -47,30 +47,34 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
 }
 
 /*
-** Returns the box at 'arg' if its metatable is the one registered for
-** 'tname' (under the name's address: no string lookup, this is on every
-** call of the hot path), else NULL.
+** Returns the box at 'arg' if its metatable is the type's, which every
+** method of a handle type holds as upvalue 1 (see ludp_handle_type): no
+** registry lookup, this is on every call of the hot path. Else NULL.
 */
-static ludp_handle **test_box (lua_State *L, int arg, const char *tname) {
+static ludp_handle **test_box (lua_State *L, int arg) {
   ludp_handle **box = lua_touserdata(L, arg);
   int same;
   if (box == NULL || !lua_getmetatable(L, arg)) return NULL;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
-  same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
+  same = lua_rawequal(L, -1, lua_upvalueindex(1));
+  lua_pop(L, 1);
   return same ? box : NULL;
 }
 
-static ludp_handle **check_box (lua_State *L, int arg, const char *tname) {
-  ludp_handle **box = test_box(L, arg, tname);
-  if (box == NULL) luaL_typeerror(L, arg, tname);
+static ludp_handle **check_box (lua_State *L, int arg) {
+  ludp_handle **box = test_box(L, arg);
+  if (box == NULL) {
+    const char *tname = "ludp handle";
+    if (lua_getfield(L, lua_upvalueindex(1), "__name") == LUA_TSTRING)
+      tname = lua_tostring(L, -1); /* the metatable keeps it */
+    luaL_typeerror(L, arg, tname);
+  }
   return box;
 }
 
-ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname) {
+ludp_handle *ludp_handle_check (lua_State *L, int arg) {
   ludp_handle **box;
   ludp_gc_point(L); /* the box is on the stack: it stays */
-  box = check_box(L, arg, tname);
+  box = check_box(L, arg);
   if (*box == NULL || (*box)->closing)
     luaL_error(L, "attempt to use a closed handle");
   return *box;
@@ -113,7 +117,7 @@ static void on_close (uv_handle_t *h) {
 
 /* h:close([fn]): closes once; fn runs in the close callback. */
 static int handle_close (lua_State *L) {
-  ludp_handle **box = check_box(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
+  ludp_handle **box = check_box(L, 1);
   ludp_handle *lh;
   ludp_gc_point(L);
   lh = *box;
@@ -150,7 +154,7 @@ static int handle_gc (lua_State *L) {
 }
 
 static ludp_handle *upcheck (lua_State *L) {
-  return ludp_handle_check(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
+  return ludp_handle_check(L, 1);
 }
 
 static int handle_ref (lua_State *L) {
@@ -171,23 +175,29 @@ static int handle_has_ref (lua_State *L) {
 }
 
 static int handle_is_closing (lua_State *L) {
-  ludp_handle **box = check_box(L, 1, lua_touserdata(L, lua_upvalueindex(1)));
+  ludp_handle **box = check_box(L, 1);
   lua_pushboolean(L, *box == NULL || (*box)->closing);
   return 1;
 }
 
-void ludp_handle_methods (lua_State *L, const char *tname) {
-  static const luaL_Reg methods[] = {{"close", handle_close},
-                                     {"ref", handle_ref},
-                                     {"unref", handle_unref},
-                                     {"has_ref", handle_has_ref},
-                                     {"is_closing", handle_is_closing},
-                                     {"__gc", handle_gc},
-                                     {NULL, NULL}};
-  lua_pushvalue(L, -1); /* the metatable, found by the name's */
-  lua_rawsetp(L, LUA_REGISTRYINDEX, tname); /* address: see test_box */
-  lua_pushlightuserdata(L, (void *)tname);
-  luaL_setfuncs(L, methods, 1);
+void ludp_handle_type (lua_State *L, const char *tname,
+                       const luaL_Reg *methods) {
+  static const luaL_Reg shared[] = {{"close", handle_close},
+                                    {"ref", handle_ref},
+                                    {"unref", handle_unref},
+                                    {"has_ref", handle_has_ref},
+                                    {"is_closing", handle_is_closing},
+                                    {"__gc", handle_gc},
+                                    {NULL, NULL}};
+  if (luaL_newmetatable(L, tname)) {
+    lua_pushvalue(L, -1); /* upvalue 1 of every method: see test_box */
+    luaL_setfuncs(L, methods, 1);
+    lua_pushvalue(L, -1);
+    luaL_setfuncs(L, shared, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
 }
 
 

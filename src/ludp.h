@@ -82,8 +82,9 @@ typedef struct ludp_handle {
 ** bytes; pushes the box. The caller initialises the uv handle. */
 ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size);
 
-/* Checks that argument 'arg' is an open handle box of type 'tname'. */
-ludp_handle *ludp_handle_check (lua_State *L, int arg, const char *tname);
+/* Checks that argument 'arg' is an open handle box of the type whose
+** method is running (its metatable is upvalue 1: see ludp_handle_type). */
+ludp_handle *ludp_handle_check (lua_State *L, int arg);
 
 /* Takes/releases the anchor that keeps the box alive (box at 'idx'). */
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx);
@@ -93,11 +94,11 @@ void ludp_handle_unanchor (lua_State *L, ludp_handle *lh);
 void ludp_ref_set (lua_State *L, int *ref, int idx);
 void ludp_ref_clear (lua_State *L, int *ref);
 
-/* Methods shared by every handle type: close, ref, unref, has_ref,
-** is_closing, __gc. Adds them to the metatable at the top of the stack,
-** and registers it under the address of 'tname', which must be the one
-** static array every call for this type passes (ludp_handle_check). */
-void ludp_handle_methods (lua_State *L, const char *tname);
+/* Registers the metatable 'tname' of a handle type, its own __index, with
+** 'methods' and those shared by every type (close, ref, unref, has_ref,
+** is_closing, __gc); each method gets the metatable as upvalue 1. */
+void ludp_handle_type (lua_State *L, const char *tname,
+                       const luaL_Reg *methods);
 
 /* Pushes the error name of a negative libuv status ("EADDRINUSE"). */
 int ludp_push_uverr (lua_State *L, int status);

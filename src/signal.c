@@ -70,7 +70,7 @@ static int signal_new (lua_State *L) {
 
 /* s:start(name, fn) -> status */
 static int signal_start (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, SIGNAL_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   int num = signum(luaL_checkstring(L, 2)), r;
   luaL_checktype(L, 3, LUA_TFUNCTION);
   if (num <= 0) {
@@ -91,7 +91,7 @@ static int signal_start (lua_State *L) {
 }
 
 static int signal_stop (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, SIGNAL_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   sigpipe_release((uv_signal_t *)lh->h);
   uv_signal_stop((uv_signal_t *)lh->h);
   ludp_handle_unanchor(L, lh);
@@ -127,18 +127,14 @@ static int core_kill (lua_State *L) {
 }
 
 void ludp_open_signal (lua_State *L) {
-  if (luaL_newmetatable(L, SIGNAL_T)) {
-    lua_pushcfunction(L, signal_start);
-    lua_setfield(L, -2, "start");
-    lua_pushcfunction(L, signal_stop);
-    lua_setfield(L, -2, "stop");
-    ludp_handle_methods(L, SIGNAL_T);
-    lua_getfield(L, -1, "close");
-    lua_pushcclosure(L, signal_close, 1);
-    lua_setfield(L, -2, "close");
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
+  static const luaL_Reg methods[] = {{"start", signal_start},
+                                     {"stop", signal_stop},
+                                     {NULL, NULL}};
+  ludp_handle_type(L, SIGNAL_T, methods);
+  luaL_getmetatable(L, SIGNAL_T);
+  lua_getfield(L, -1, "close");
+  lua_pushcclosure(L, signal_close, 1);
+  lua_setfield(L, -2, "close");
   lua_pop(L, 1);
   lua_pushcfunction(L, signal_new);
   lua_setfield(L, -2, "signal");

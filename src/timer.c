@@ -32,7 +32,7 @@ static int timer_new (lua_State *L) {
 ** early.
 */
 static int timer_start (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, TIMER_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   lua_Integer timeout = luaL_checkinteger(L, 2);
   lua_Integer repeat = luaL_checkinteger(L, 3);
   luaL_argcheck(L, timeout >= 0, 2, "negative timeout");
@@ -48,7 +48,7 @@ static int timer_start (lua_State *L) {
 
 /* t:stop() */
 static int timer_stop (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, TIMER_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   uv_timer_stop((uv_timer_t *)lh->h);
   ludp_handle_unanchor(L, lh);
   return 0;
@@ -56,7 +56,7 @@ static int timer_stop (lua_State *L) {
 
 /* t:is_active() */
 static int timer_is_active (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, TIMER_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   lua_pushboolean(L, uv_is_active(lh->h));
   return 1;
 }
@@ -69,13 +69,7 @@ static const luaL_Reg timer_methods[] = {
 };
 
 void ludp_open_timer (lua_State *L) {
-  if (luaL_newmetatable(L, TIMER_T)) {
-    luaL_setfuncs(L, timer_methods, 0);
-    ludp_handle_methods(L, TIMER_T);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  ludp_handle_type(L, TIMER_T, timer_methods);
   lua_pushcfunction(L, timer_new);
   lua_setfield(L, -2, "timer");
 }

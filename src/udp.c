@@ -4,11 +4,11 @@
 ** Methods return libuv status codes (0 or negative) and never raise for a
 ** failure of the operating system; dgram.lua turns codes into errors.
 ** The hot path is here. Datagrams arrive in recvmmsg batches and each
-** calls one Lua function with (msg, address, port), the address string
-** reused while the peer stays the same. A reply made while a batch is
-** delivered (no callback, nothing queued in libuv) is copied into the
-** socket's reply batch and all of them leave with one sendmmsg when the
-** batch ends, or before anything else is done with the socket. Other sends
+** calls one Lua function with (owner, msg, address, port), the address
+** string reused while the peer stays the same. A reply made while a batch
+** is delivered (no callback, nothing queued in libuv) is copied into the
+** reply batch and all of them leave with one sendmmsg when the batch
+** ends, or before anything else is done with the socket. Other sends
 ** try uv_udp_try_send straight from the string's bytes and queue a copy
 ** only when the kernel says EAGAIN.
 */
@@ -33,34 +33,40 @@ typedef union {
   struct sockaddr_in6 in6;
 } sock_addr;
 
-/* A parsed destination, kept so replies to the same peer need no parse. */
-typedef struct {
+/* The last destination parsed, so that replies to the same peer need no
+** parse; one for all sockets (an echo server's sockets reply to the same
+** peers), which keeps the socket small. */
+static struct {
   char ip[64];
   size_t iplen;
   int port;
+  int family;
   sock_addr sa;
-} addr_cache;
+} dst = {.iplen = (size_t)-1};
 
 /* Replies waiting for the end of the receive batch (see flush_batch). */
 #define BATCH_MAX 64
 #define BATCH_BYTES (256 * 1024)
 
-typedef struct {
+/* One batch for the process: one socket at a time delivers a receive
+** batch. 'owner' is the socket its replies leave by. In static memory:
+** pages never written cost nothing, and no socket pays for its own. */
+static struct {
+  ludp_handle *owner;
   unsigned n;  /* datagrams waiting */
   size_t used; /* bytes of 'data' used */
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
   struct sockaddr_storage to[BATCH_MAX];
   char data[BATCH_BYTES];
-} reply_batch;
+} batch;
 
 typedef struct {
-  addr_cache dst;     /* last destination parsed by send */
-  int family;         /* AF_INET / AF_INET6 requested at creation */
-  int in_batch;       /* a receive batch is being delivered */
-  reply_batch *batch; /* allocated on first use */
-  sock_addr from;     /* last peer, whose string is from_ref */
-  int from_ref;
+  int family;     /* AF_INET / AF_INET6 requested at creation */
+  int in_batch;   /* a receive batch is being delivered */
+  int owner_ref;  /* passed first to the receive callback */
+  int from_ref;   /* the string of 'from' */
+  sock_addr from; /* last peer */
 } udp_extra;
 
 #define UDP_SIZE (sizeof(uv_udp_t) + sizeof(udp_extra))
@@ -80,9 +86,8 @@ static void udp_on_free (ludp_handle *lh);
 /* Checks the handle; replies still batched leave first, so that anything
 ** done with the socket (options, connect, close...) comes after them. */
 static ludp_handle *check_udp (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, UDP_T);
-  reply_batch *b = extra_of(lh)->batch;
-  if (b != NULL && b->n > 0) flush_batch(lh);
+  ludp_handle *lh = ludp_handle_check(L, 1);
+  if (batch.owner == lh) flush_batch(lh);
   return lh;
 }
 
@@ -93,28 +98,29 @@ static int push_status (lua_State *L, int status) {
 
 
 /* Parses ip/port into 'sa' for this socket's family; 0 or UV_EINVAL. */
-static int parse_addr (udp_extra *x, const char *ip, size_t len, int port,
+static int parse_addr (int family, const char *ip, size_t len, int port,
                        const struct sockaddr **out) {
-  addr_cache *c = &x->dst;
   int r;
-  if (c->iplen == len && c->port == port && memcmp(c->ip, ip, len) == 0) {
-    *out = (const struct sockaddr *)&c->sa;
+  if (dst.iplen == len && dst.port == port && dst.family == family &&
+      memcmp(dst.ip, ip, len) == 0) {
+    *out = &dst.sa.sa;
     return 0;
   }
-  if (len >= sizeof(c->ip) || memchr(ip, '\0', len) != NULL)
+  if (len >= sizeof(dst.ip) || memchr(ip, '\0', len) != NULL)
     return UV_EINVAL; /* C would read "127.0.0.1\0x" as 127.0.0.1 */
-  if (x->family == AF_INET6)
-    r = uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&c->sa);
+  if (family == AF_INET6)
+    r = uv_ip6_addr(ip, port, &dst.sa.in6);
   else
-    r = uv_ip4_addr(ip, port, (struct sockaddr_in *)&c->sa);
+    r = uv_ip4_addr(ip, port, &dst.sa.in4);
   if (r != 0) {
-    c->iplen = (size_t)-1;
+    dst.iplen = (size_t)-1;
     return r;
   }
-  memcpy(c->ip, ip, len);
-  c->iplen = len;
-  c->port = port;
-  *out = (const struct sockaddr *)&c->sa;
+  memcpy(dst.ip, ip, len);
+  dst.iplen = len;
+  dst.port = port;
+  dst.family = family;
+  *out = &dst.sa.sa;
   return 0;
 }
 
@@ -125,7 +131,7 @@ static int arg_addr (lua_State *L, ludp_handle *lh, int i,
   const char *ip = luaL_checklstring(L, i, &len);
   lua_Integer port = luaL_checkinteger(L, i + 1);
   luaL_argcheck(L, port >= 0 && port <= 65535, i + 1, "port out of range");
-  return parse_addr(extra_of(lh), ip, len, (int)port, sa);
+  return parse_addr(extra_of(lh)->family, ip, len, (int)port, sa);
 }
 
 /* Pushes address, port and family ("IPv4"/"IPv6") of 'sa'; returns 3. */
@@ -167,8 +173,7 @@ static int udp_new (lua_State *L) {
   luaL_argcheck(L, fam == 4 || fam == 6, 1, "family must be 4 or 6");
   lh = ludp_handle_new(L, UDP_T, UDP_SIZE);
   extra_of(lh)->family = fam == 6 ? AF_INET6 : AF_INET;
-  extra_of(lh)->dst.iplen = (size_t)-1;
-  extra_of(lh)->from_ref = LUA_NOREF;
+  extra_of(lh)->owner_ref = extra_of(lh)->from_ref = LUA_NOREF;
   lh->on_close = udp_on_close;
   lh->on_free = udp_on_free;
   r = uv_udp_init_ex(ludp_loop(), udp_of(lh), AF_UNSPEC | UV_UDP_RECVMMSG);
@@ -330,28 +335,34 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   lua_State *L = lh->L;
   if (nread == 0 && addr == NULL) { /* the batch ended, or nothing came */
     x->in_batch = 0;
-    if (x->batch != NULL && x->batch->n > 0) flush_batch(lh);
+    if (batch.owner == lh) flush_batch(lh);
     return;
   }
   if (lh->closing || lh->cb_ref == LUA_NOREF)
     return; /* closed by an earlier handler */
   ludp_push_handler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
-  if (nread < 0) { /* onmessage(nil, errname, status) */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, x->owner_ref);
+  if (nread < 0) { /* onmessage(owner, nil, errname, status) */
     lua_pushnil(L);
     ludp_push_uverr(L, (int)nread);
     lua_pushinteger(L, nread);
-    ludp_call_h(L, 3);
+    ludp_call_h(L, 4);
     return;
   }
   x->in_batch = (flags & UV_UDP_MMSG_CHUNK) != 0;
   lua_pushlstring(L, buf->base, (size_t)nread);
   push_peer(L, x, addr);
   lua_pushinteger(L, sockaddr_port(addr));
-  ludp_call_h(L, 3);
+  ludp_call_h(L, 4);
 }
 
-/* u:recv_start(onmessage) -> status. Anchors the box until close. */
+/*
+** u:recv_start(onmessage[, owner]) -> status. Anchors the box until close.
+** Each datagram calls onmessage(owner, msg, address, port); a failure
+** onmessage(owner, nil, errname, status[, syscall]). With 'owner' one
+** function serves many sockets: no closure per socket.
+*/
 static int udp_recv_start (lua_State *L) {
   ludp_handle *lh = check_udp(L);
   int r;
@@ -359,6 +370,7 @@ static int udp_recv_start (lua_State *L) {
   r = uv_udp_recv_start(udp_of(lh), on_alloc, on_recv);
   if (r == 0 || r == UV_EALREADY) {
     ludp_ref_set(L, &lh->cb_ref, 2);
+    ludp_ref_set(L, &extra_of(lh)->owner_ref, 3);
     ludp_handle_anchor(L, lh, 1);
     r = 0;
   }
@@ -384,17 +396,18 @@ typedef struct {
 } send_req;
 
 /* Reports the failure of a batched reply (it had no callback) as the
-** socket's onmessage(nil, errname, status, "send"), on the next tick:
-** never inside the call that flushed. */
+** socket's onmessage(owner, nil, errname, status, "send"), on the next
+** tick: never inside the call that flushed. */
 static void report_send_error (ludp_handle *lh, int status) {
   lua_State *L = lh->L;
   if (lh->collected || lh->cb_ref == LUA_NOREF || L == NULL) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, extra_of(lh)->owner_ref);
   lua_pushnil(L);
   ludp_push_uverr(L, status);
   lua_pushinteger(L, status);
   lua_pushliteral(L, "send");
-  ludp_next_tick(L, 4);
+  ludp_next_tick(L, 5);
 }
 
 static void on_send (uv_udp_send_t *req, int status) {
@@ -448,31 +461,29 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
 ** is reported as an 'error' and the rest still go.
 */
 static void flush_batch (ludp_handle *lh) {
-  reply_batch *b = extra_of(lh)->batch;
   uv_os_fd_t fd;
-  unsigned i = 0;
-  if (b == NULL || b->n == 0) return;
-  if (uv_fileno(lh->h, &fd) != 0) {
-    b->n = 0;
-    b->used = 0;
-    return;
-  }
-  while (i < b->n) {
+  unsigned i = 0, n = batch.n;
+  if (lh == NULL || batch.owner != lh) return;
+  batch.owner = NULL; /* first: what follows may start a new one */
+  batch.n = 0;
+  batch.used = 0;
+  if (uv_fileno(lh->h, &fd) != 0) return;
+  while (i < n) {
     int r;
     do
-      r = sendmmsg(fd, b->msgs + i, b->n - i, 0);
+      r = sendmmsg(fd, batch.msgs + i, n - i, 0);
     while (r < 0 && errno == EINTR);
     if (r > 0) {
       i += (unsigned)r;
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      for (; i < b->n; i++) { /* the rest waits in libuv's queue */
+      for (; i < n; i++) { /* the rest waits in libuv's queue */
         send_req *sr = NULL;
-        uv_buf_t one = uv_buf_init(b->iov[i].iov_base,
-                                   (unsigned)b->iov[i].iov_len);
+        uv_buf_t one = uv_buf_init(batch.iov[i].iov_base,
+                                   (unsigned)batch.iov[i].iov_len);
         int q = queue_copy(lh, &one, 1, one.len,
-                           (const struct sockaddr *)&b->to[i], &sr);
+                           (const struct sockaddr *)&batch.to[i], &sr);
         if (q == 0)
           sr->batched = 1;
         else
@@ -483,46 +494,40 @@ static void flush_batch (ludp_handle *lh) {
     report_send_error(lh, uv_translate_sys_error(errno));
     i++; /* that one is lost: say so, go on */
   }
-  b->n = 0;
-  b->used = 0;
 }
 
 /* Adds a reply to the batch; 0, or nonzero when it cannot be batched. */
 static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
                       size_t total, const struct sockaddr *sa) {
-  udp_extra *x = extra_of(lh);
-  reply_batch *b = x->batch;
   struct msghdr *h;
   size_t off;
+  unsigned i;
   int k;
   if (sa == NULL || total > BATCH_BYTES || total > 65507)
     return 1; /* connected, or too big: send now */
-  if (b == NULL) {
-    b = x->batch = malloc(sizeof *b);
-    if (b == NULL) return 1;
-    b->n = 0;
-    b->used = 0;
-  }
-  if (b->n == BATCH_MAX || b->used + total > BATCH_BYTES) flush_batch(lh);
-  off = b->used;
+  if (batch.owner != lh) flush_batch(batch.owner); /* another socket's */
+  if (batch.n == BATCH_MAX || batch.used + total > BATCH_BYTES) flush_batch(lh);
+  batch.owner = lh;
+  i = batch.n;
+  off = batch.used;
   for (k = 0; k < n; k++) {
-    memcpy(b->data + off, bufs[k].base, bufs[k].len);
+    memcpy(batch.data + off, bufs[k].base, bufs[k].len);
     off += bufs[k].len;
   }
-  memcpy(&b->to[b->n], sa,
+  memcpy(&batch.to[i], sa,
          sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in));
-  b->iov[b->n].iov_base = b->data + b->used;
-  b->iov[b->n].iov_len = total;
-  h = &b->msgs[b->n].msg_hdr;
+  batch.iov[i].iov_base = batch.data + batch.used;
+  batch.iov[i].iov_len = total;
+  h = &batch.msgs[i].msg_hdr;
   memset(h, 0, sizeof *h);
-  h->msg_name = &b->to[b->n];
+  h->msg_name = &batch.to[i];
   h->msg_namelen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                              : sizeof(struct sockaddr_in);
-  h->msg_iov = &b->iov[b->n];
+  h->msg_iov = &batch.iov[i];
   h->msg_iovlen = 1;
-  b->used = off;
-  b->n++;
+  batch.used = off;
+  batch.n = i + 1;
   return 0;
 }
 
@@ -534,12 +539,17 @@ static void udp_on_close (ludp_handle *lh) {
 
 static void udp_on_free (ludp_handle *lh) {
   udp_extra *x = extra_of(lh);
-  free(x->batch);
-  x->batch = NULL;
-  if (!lh->collected && lh->L != NULL)
+  if (batch.owner == lh) { /* flushed by udp_on_close: never here */
+    batch.owner = NULL;
+    batch.n = 0;
+    batch.used = 0;
+  }
+  if (!lh->collected && lh->L != NULL) {
     ludp_ref_clear(lh->L, &x->from_ref);
-  else
-    x->from_ref = LUA_NOREF; /* the state is going: refs go with it */
+    ludp_ref_clear(lh->L, &x->owner_ref);
+  }
+  else /* the state is going: refs go with it */
+    x->from_ref = x->owner_ref = LUA_NOREF;
 }
 
 #define MAX_BUFS 64
@@ -584,8 +594,7 @@ static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
       uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
       batch_add(lh, bufs, n, total, sa) == 0)
     return (int)total;
-  if (x->batch != NULL && x->batch->n > 0)
-    flush_batch(lh); /* in order: the batch goes first */
+  if (batch.owner == lh) flush_batch(lh); /* in order: the batch first */
   return uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
 }
 
@@ -598,7 +607,7 @@ static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
 ** Negative: failed now, cb not called.
 */
 static int udp_send (lua_State *L) {
-  ludp_handle *lh = ludp_handle_check(L, 1, UDP_T);
+  ludp_handle *lh = ludp_handle_check(L, 1);
   const struct sockaddr *sa = NULL;
   uv_buf_t bufs[MAX_BUFS];
   size_t total;
@@ -648,13 +657,13 @@ static int udp_reply (lua_State *L) {
   if (lua_type(L, 2) != LUA_TSTRING || !lua_isinteger(L, 3) ||
       lua_type(L, 4) != LUA_TSTRING)
     goto done;
-  lh = ludp_handle_check(L, 1, UDP_T);
+  lh = ludp_handle_check(L, 1);
   x = extra_of(lh);
   port = lua_tointeger(L, 3);
   s = lua_tolstring(L, 2, &len);
   ip = lua_tolstring(L, 4, &iplen);
   if (port < 1 || port > 65535 || iplen == 0 ||
-      parse_addr(x, ip, iplen, (int)port, &sa) != 0)
+      parse_addr(x->family, ip, iplen, (int)port, &sa) != 0)
     goto done;
   buf = uv_buf_init((char *)s, (unsigned)len);
   ok = send_now(lh, &buf, 1, len, sa, 1) >= 0;
@@ -851,13 +860,7 @@ static const luaL_Reg udp_methods[] = {
 
 /* Adds core.udp, core.isip and core.guess_handle to the table on top. */
 void ludp_open_udp (lua_State *L) {
-  if (luaL_newmetatable(L, UDP_T)) {
-    luaL_setfuncs(L, udp_methods, 0);
-    ludp_handle_methods(L, UDP_T);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  ludp_handle_type(L, UDP_T, udp_methods);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");
   lua_pushcfunction(L, core_isip);

@@ -72,7 +72,7 @@ int main (void) {
       "assert(u:bind('127.0.0.1', 0) == 0)\n"
       "local _, port = u:getsockname()\n"
       "got = 0\n"
-      "assert(u:recv_start(function(msg) got = got + 1\n"
+      "assert(u:recv_start(function(_, msg) got = got + 1\n"
       "  if msg == 'close' then u:close(function() closed = true end) end\n"
       "end) == 0)\n"
       "target = port");
