@@ -45,6 +45,9 @@ local KINDS = {
   udp6 = { fam = 6, family = "IPv6", any = "::", loopback = "::1" },
 }
 
+-- The options of a socket created without any (see Socket.init).
+local NO_OPTS = {}
+
 -- Largest size setsockopt takes (an int); Node reports EINVAL above it.
 local INT_MAX = 0x7fffffff
 
@@ -331,16 +334,17 @@ local function do_send(self, data, host, port, cb, err, ip)
   else
     -- Without a callback the binding may batch it with the other replies
     -- of this receive batch (one sendmmsg when the batch ends).
-    local on_sent = self._on_sent
-    if not on_sent then            -- made on first use: idle sockets are
-      on_sent = send_completer(self)  -- many, and lighter without them
-      self._on_sent, self._inflight = on_sent, { head = 1, tail = 0 }
+    local f = self._inflight
+    if not f then                  -- made on first use: idle sockets are
+      f = { head = 1, tail = 0 }   -- many, and lighter without it
+      f.on_sent = send_completer(self)
+      self._inflight = f
     end
-    status, bytes = self._handle:send(data, ip, port, on_sent, cb == nil)
+    status, bytes = self._handle:send(data, ip, port, f.on_sent, cb == nil)
   end
   if status == 0 then              -- sent: the binding called nobody
     if cb then next_tick(cb, nil, bytes) end
-  elseif status == 1 then          -- queued by libuv: _on_sent follows
+  elseif status == 1 then          -- queued by libuv: on_sent follows
     local f = self._inflight
     f.tail = f.tail + 1
     f[f.tail] = { cb = cb, bytes = bytes, host = host, port = port }
@@ -480,7 +484,7 @@ local function start_listening(self)
   if not self._closed then
     local r = h:recv_start(self._kind.receiver, self)
     if r ~= 0 then report(self, nil, errors.uv(r, "recvStart")) end
-    for which, size in pairs(self._buffer_sizes or {}) do
+    for which, size in pairs(self._opts and self._opts.buffer_sizes or {}) do
       -- above INT_MAX setsockopt cannot take it: EINVAL, as Node reports
       local v, _, status = nil, nil, UV_EINVAL
       if size <= INT_MAX then v, _, status = h:buffer_size(which, size) end
@@ -525,8 +529,8 @@ local function finish_bind(self, port, err, ip)
   if not err then
     local r = UV_EINVAL            -- a custom lookup gave no address
     if type(ip) == "string" then
-      r = h:bind(ip, port, self._reuse_addr, self._ipv6_only,
-                 self._reuse_port)
+      local o = self._opts or NO_OPTS
+      r = h:bind(ip, port, o.reuse_addr, o.ipv6_only, o.reuse_port)
     end
     if r ~= 0 then
       -- As Node's exceptionWithHostPort: no port field for port 0.
@@ -551,6 +555,10 @@ local function start_bind(self, address, port)
   self._bind_state = BINDING
   refresh_fast(self)
   if address == nil or address == "" then address = self._kind.any end
+  if self._lookup == default_lookup and isip(address) ~= 0 then
+    -- What the lookup would do for a literal, without its closures.
+    return next_tick(finish_bind, self, port, nil, address)
+  end
   local answered = false
   local ok, err = pcall(lookup, self, address, function(...)
     answered = true
@@ -986,10 +994,12 @@ function Socket.init(self, kind, listener)
       sizes = sizes or {}
       sizes.send = check_buffer_size(opts.sendBufferSize)
     end
-    self._buffer_sizes = sizes
-    self._reuse_addr = not not opts.reuseAddr
-    self._reuse_port = not not opts.reusePort
-    self._ipv6_only = not not opts.ipv6Only
+    -- One field, and only when needed: see the end of this function.
+    if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only then
+      self._opts = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
+                     reuse_port = not not opts.reusePort,
+                     ipv6_only = not not opts.ipv6Only }
+    end
   end
   local h, _, status = core.udp(k.fam)
   if h == nil then raise_uv(status, "socket") end
@@ -1006,7 +1016,9 @@ function Socket.init(self, kind, listener)
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
   refresh_fast(self)
-  self._on_sent = false
+  -- 13 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
+  -- and one more would double it: so the rest is in few fields that come
+  -- and go (_opts, _bind_listener, _literal), on_sent lives in _inflight.
   if type(listener) == "function" then self:on("message", listener) end
 end
 

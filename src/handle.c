@@ -32,7 +32,7 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
   ludp_handle **box;
   ludp_handle *lh;
   ludp_gc_point(L);
-  box = lua_newuserdatauv(L, sizeof(*box), 1);
+  box = lua_newuserdatauv(L, sizeof(*box), 0);
   *box = NULL; /* closed state until all is ready */
   luaL_setmetatable(L, tname);
   lh = calloc(1, LUDP_HANDLE_OFFSET + size);
