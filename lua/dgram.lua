@@ -200,14 +200,14 @@ local function default_lookup(host, family, cb)
 end
 
 -- Whether send(msg, port, address) may take the binding's reply path
--- (see Socket:send): bound, unconnected, open, the default lookup, nothing
--- waiting. Kept in one field, recomputed wherever one of these changes,
--- so the hot path tests one value instead of six.
+-- (see Socket.send): bound, unconnected, open, the default lookup, nothing
+-- waiting. Kept in one field, the handle or false, recomputed wherever
+-- one of these changes, so the hot path reads one value instead of six.
 local function refresh_fast(self)
   self._fast = self._bind_state == BOUND
     and self._connect_state == DISCONNECTED and not self._closed
     and not self._queue and not self._busy
-    and self._lookup == default_lookup and self._handle ~= nil
+    and self._lookup == default_lookup and self._handle or false
 end
 
 -- Resolves host with the socket's lookup; then fn(self, arg, err, ip,
@@ -630,15 +630,10 @@ end
 -- ------------------------------------------------------------------- send
 
 -- send(msg[, offset, length][, port][, address][, callback]), the forms of
--- lib/dgram.js; on a connected socket without port and address.
-function Socket:send(msg, offset, length, port, address, callback)
-  -- The reply form, send(msg, port, address), on a bound unconnected
-  -- socket with nothing waiting: the binding sends it or says false, and
-  -- then the full path below does it again and reports as usual.
-  if port == nil and self._fast and self._handle:reply(msg, offset, length)
-  then
-    return
-  end
+-- lib/dgram.js; on a connected socket without port and address. The
+-- binding does the reply form, send(msg, port, address), itself when it
+-- can (see Socket.send below); everything else comes here.
+local function send(self, msg, offset, length, port, address, callback)
   if self._closed then not_running() end  -- first: closed is closed
   local connected = self._connect_state ~= DISCONNECTED
   if not connected then
@@ -703,6 +698,9 @@ function Socket:send(msg, offset, length, port, address, callback)
   submit(self, { kind = SEND, data = data, host = host, port = port,
                  cb = callback })
 end
+
+-- The binding's send in front of it: an echo's reply is no Lua call.
+Socket.send = core.socket_send(send)
 
 
 -- ---------------------------------------------------------------- connect

@@ -46,22 +46,21 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
   return lh;
 }
 
-/*
-** Returns the box at 'arg' if its metatable is the type's, which every
-** method of a handle type holds as upvalue 1 (see ludp_handle_type): no
-** registry lookup, this is on every call of the hot path. Else NULL.
-*/
-static ludp_handle **test_box (lua_State *L, int arg) {
+/* The box at 'arg' if its metatable is the one at index 'mt', else NULL. */
+static ludp_handle **test_box (lua_State *L, int arg, int mt) {
   ludp_handle **box = lua_touserdata(L, arg);
   int same;
   if (box == NULL || !lua_getmetatable(L, arg)) return NULL;
-  same = lua_rawequal(L, -1, lua_upvalueindex(1));
+  same = lua_rawequal(L, -1, mt);
   lua_pop(L, 1);
   return same ? box : NULL;
 }
 
+/* Every method of a handle type holds the type's metatable as upvalue 1
+** (see ludp_handle_type): checking a box is no registry lookup, which
+** matters on every call of the hot path. */
 static ludp_handle **check_box (lua_State *L, int arg) {
-  ludp_handle **box = test_box(L, arg);
+  ludp_handle **box = test_box(L, arg, lua_upvalueindex(1));
   if (box == NULL) {
     const char *tname = "ludp handle";
     if (lua_getfield(L, lua_upvalueindex(1), "__name") == LUA_TSTRING)
@@ -78,6 +77,13 @@ ludp_handle *ludp_handle_check (lua_State *L, int arg) {
   if (*box == NULL || (*box)->closing)
     luaL_error(L, "attempt to use a closed handle");
   return *box;
+}
+
+ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt) {
+  ludp_handle **box;
+  ludp_gc_point(L); /* the box is on the stack: it stays */
+  box = test_box(L, arg, mt);
+  return box != NULL && *box != NULL && !(*box)->closing ? *box : NULL;
 }
 
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx) {

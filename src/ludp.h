@@ -86,6 +86,10 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size);
 ** method is running (its metatable is upvalue 1: see ludp_handle_type). */
 ludp_handle *ludp_handle_check (lua_State *L, int arg);
 
+/* The open handle in the box at 'arg' if the box's metatable is the one
+** at index 'mt', else NULL (never raises). */
+ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);
+
 /* Takes/releases the anchor that keeps the box alive (box at 'idx'). */
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx);
 void ludp_handle_unanchor (lua_State *L, ludp_handle *lh);

@@ -638,37 +638,63 @@ static int udp_send (lua_State *L) {
 
 
 /*
-** u:reply(msg, port, ip) -> true | false
-** The fast path of dgram's send(msg, port, address) without a callback on
-** a bound, unconnected socket: sends or batches the datagram and returns
-** true, or does nothing and returns false when anything is unusual (not a
-** string, a bad port, not an IP literal, the kernel said no...), so that
-** the full path in Lua redoes it and reports exactly as it always does.
+** Sends msg, port, ip (at 'i', 'i+1', 'i+2') on lh as dgram's reply form
+** send(msg, port, address) without a callback: sends or batches the
+** datagram and returns 1, or does nothing and returns 0 when anything is
+** unusual (not a string, a bad port, not an IP literal, the kernel said
+** no...), so that dgram's own send redoes it and reports as it always does.
 */
-static int udp_reply (lua_State *L) {
-  ludp_handle *lh;
-  udp_extra *x;
+static int reply (lua_State *L, ludp_handle *lh, int i) {
   const struct sockaddr *sa;
   const char *s, *ip;
   size_t len, iplen;
   lua_Integer port;
   uv_buf_t buf;
-  int ok = 0;
-  if (lua_type(L, 2) != LUA_TSTRING || !lua_isinteger(L, 3) ||
-      lua_type(L, 4) != LUA_TSTRING)
-    goto done;
-  lh = ludp_handle_check(L, 1);
-  x = extra_of(lh);
-  port = lua_tointeger(L, 3);
-  s = lua_tolstring(L, 2, &len);
-  ip = lua_tolstring(L, 4, &iplen);
+  if (lua_type(L, i) != LUA_TSTRING || !lua_isinteger(L, i + 1) ||
+      lua_type(L, i + 2) != LUA_TSTRING)
+    return 0;
+  port = lua_tointeger(L, i + 1);
+  s = lua_tolstring(L, i, &len);
+  ip = lua_tolstring(L, i + 2, &iplen);
   if (port < 1 || port > 65535 || iplen == 0 ||
-      parse_addr(x->family, ip, iplen, (int)port, &sa) != 0)
-    goto done;
+      parse_addr(extra_of(lh)->family, ip, iplen, (int)port, &sa) != 0)
+    return 0;
   buf = uv_buf_init((char *)s, (unsigned)len);
-  ok = send_now(lh, &buf, 1, len, sa, 1) >= 0;
-done:
-  lua_pushboolean(L, ok);
+  return send_now(lh, &buf, 1, len, sa, 1) >= 0;
+}
+
+/*
+** dgram's Socket:send. Its reply form, sock:send(msg, port, address) with
+** nothing after, is done here when the socket's _fast field holds its
+** handle (bound, unconnected, nothing waiting: see refresh_fast in
+** dgram.lua): no Lua call on an echo's hot path. Anything else goes to
+** dgram's own send (upvalue 1). Upvalues 2 and 3: "_fast", the metatable.
+*/
+static int socket_send (lua_State *L) {
+  int n = lua_gettop(L), i = 5;
+  if (n >= 4 && lua_type(L, 1) == LUA_TTABLE) {
+    while (i <= n && lua_isnil(L, i))
+      i++;
+    lua_pushvalue(L, lua_upvalueindex(2));
+    if (i > n && lua_rawget(L, 1) == LUA_TUSERDATA) {
+      ludp_handle *lh = ludp_handle_test(L, n + 1, lua_upvalueindex(3));
+      if (lh != NULL && reply(L, lh, 2)) return 0;
+    }
+    lua_settop(L, n);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* core.socket_send(send) -> send with the fast path above in front. */
+static int core_socket_send (lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_pushliteral(L, "_fast");
+  luaL_getmetatable(L, UDP_T);
+  lua_pushcclosure(L, socket_send, 3);
   return 1;
 }
 
@@ -842,7 +868,6 @@ static const luaL_Reg udp_methods[] = {
   {"recv_start", udp_recv_start},
   {"recv_stop", udp_recv_stop},
   {"send", udp_send},
-  {"reply", udp_reply},
   {"getsockname", udp_getsockname},
   {"getpeername", udp_getpeername},
   {"send_queue", udp_send_queue},
@@ -865,6 +890,8 @@ void ludp_open_udp (lua_State *L) {
   lua_setfield(L, -2, "udp");
   lua_pushcfunction(L, core_isip);
   lua_setfield(L, -2, "isip");
+  lua_pushcfunction(L, core_socket_send);
+  lua_setfield(L, -2, "socket_send");
   lua_pushcfunction(L, core_guess_handle);
   lua_setfield(L, -2, "guess_handle");
 }
