@@ -87,7 +87,24 @@ static void small_free (void *p, size_t size) {
   free_list[c] = b;
 }
 
-/* lua_Alloc: osize is the block's size when ptr is not NULL. */
+/* A block changes size: in place when its class stays, else moved. */
+static void *pool_realloc (void *ptr, size_t osize, size_t nsize) {
+  void *n;
+  if (osize > SMALL_MAX && nsize > SMALL_MAX) return realloc(ptr, nsize);
+  if (nsize <= SMALL_MAX && class_of(osize) == class_of(nsize))
+    return ptr; /* same block fits */
+  n = nsize <= SMALL_MAX ? small_alloc(nsize) : malloc(nsize);
+  if (n == NULL) return NULL;
+  memcpy(n, ptr, osize < nsize ? osize : nsize);
+  if (osize <= SMALL_MAX)
+    small_free(ptr, osize);
+  else
+    free(ptr);
+  return n;
+}
+
+/* lua_Alloc: osize is the block's size when ptr is not NULL. New and
+** freed small blocks, what every datagram asks, are tested first. */
 static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
   (void)ud;
   if (!use_pool) {
@@ -97,30 +114,18 @@ static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     return realloc(ptr, nsize);
   }
-  if (ptr == NULL) osize = 0;
+  if (ptr == NULL) {
+    if (nsize - 1 < SMALL_MAX) return small_alloc(nsize); /* 1..256 */
+    return nsize == 0 ? NULL : malloc(nsize);
+  }
   if (nsize == 0) {
-    if (ptr == NULL) return NULL;
     if (osize <= SMALL_MAX)
       small_free(ptr, osize);
     else
       free(ptr);
     return NULL;
   }
-  if (osize > SMALL_MAX && nsize > SMALL_MAX) return realloc(ptr, nsize);
-  if (ptr != NULL && class_of(osize) == class_of(nsize) && nsize <= SMALL_MAX)
-    return ptr; /* same block fits */
-  {
-    void *n = nsize <= SMALL_MAX ? small_alloc(nsize) : malloc(nsize);
-    if (n == NULL) return NULL;
-    if (ptr != NULL) {
-      memcpy(n, ptr, osize < nsize ? osize : nsize);
-      if (osize <= SMALL_MAX)
-        small_free(ptr, osize);
-      else
-        free(ptr);
-    }
-    return n;
-  }
+  return pool_realloc(ptr, osize, nsize);
 }
 
 static int panic (lua_State *L) {

@@ -51,7 +51,7 @@ static ludp_handle **test_box (lua_State *L, int arg, int mt) {
   ludp_handle **box = lua_touserdata(L, arg);
   int same;
   if (box == NULL || !lua_getmetatable(L, arg)) return NULL;
-  same = lua_rawequal(L, -1, mt);
+  same = lua_topointer(L, -1) == lua_topointer(L, mt); /* both tables */
   lua_pop(L, 1);
   return same ? box : NULL;
 }
