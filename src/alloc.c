@@ -115,8 +115,8 @@ static void *ludp_alloc (void *ud, void *ptr, size_t osize, size_t nsize) {
     return realloc(ptr, nsize);
   }
   if (ptr == NULL) {
-    if (nsize - 1 < SMALL_MAX) return small_alloc(nsize); /* 1..256 */
-    return nsize == 0 ? NULL : malloc(nsize);
+    if (nsize == 0) return NULL;
+    return nsize <= SMALL_MAX ? small_alloc(nsize) : malloc(nsize);
   }
   if (nsize == 0) {
     if (osize <= SMALL_MAX)
