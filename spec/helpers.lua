@@ -74,4 +74,31 @@ function helpers.write_file(path, text)
   fh:close()
 end
 
+-- The words that run a command with the shared library 'soname' failing
+-- to load: in a private mount namespace, /dev/null is bound over the file
+-- the dynamic linker finds ("file too short"). Append the command's words.
+-- nil and the reason where unshare or the mount is not allowed.
+function helpers.without_library(soname)
+  local p = io.popen("PATH=$PATH:/sbin:/usr/sbin ldconfig -p 2>/dev/null")
+  local list = p:read("a")
+  p:close()
+  local pattern = "\n%s*" .. soname:gsub("%p", "%%%0") .. " %b() => (%S+)"
+  local path = list:match(pattern)
+  if not path then return nil, soname .. " is not in ldconfig's cache" end
+  local mount = 'mount --bind /dev/null "$0" && exec "$@"'
+  for _, unshare in ipairs({ "unshare -m", "unshare -rm" }) do
+    local cmd = unshare .. " sh -c " .. helpers.quote(mount) .. " "
+                .. helpers.quote(path) .. " true >/dev/null 2>&1"
+    if os.execute(cmd) then
+      local words = {}
+      for w in unshare:gmatch("%S+") do words[#words + 1] = w end
+      for _, w in ipairs({ "sh", "-c", mount, path }) do
+        words[#words + 1] = w
+      end
+      return words
+    end
+  end
+  return nil, "cannot bind-mount in a private mount namespace (unshare -m)"
+end
+
 return helpers

@@ -1,6 +1,6 @@
 -- Spec for loading the modules: under stock lua5.4 (busted itself, and a
 -- fresh lua5.4 with only package.path/cpath set) and inside the host,
--- where cjson is built in.
+-- where cjson is preloaded (lua-cjson, opened on the first require).
 
 local BIN = os.getenv("LUDP_BIN") or "build/ludp"
 local SOURCE = os.getenv("LUDP_SOURCE") or "."
@@ -147,5 +147,51 @@ describe("inside the host", function()
     ]]))
     assert.equal(0, code, err)
     assert.equal("true\ttrue\ttrue\n", out)
+  end)
+
+  -- libedit (the REPL's line editor) and lua-cjson are opened on first
+  -- use, not linked: a script that needs neither does not map them.
+  it("links neither libedit nor lua-cjson", function()
+    local code, out, err = sh("ldd " .. quote(BIN))
+    assert.equal(0, code, err)
+    assert.is_nil(out:find("libedit", 1, true), out)
+    assert.is_nil(out:find("cjson", 1, true), out)
+  end)
+
+  it("maps lua-cjson at require('cjson'), and libedit not for a script", function()
+    local code, out, err = sh(quote(BIN) .. " -e " .. quote([[
+      local function mapped(name)
+        local f = assert(io.open("/proc/self/maps"))
+        local maps = f:read("a")
+        f:close()
+        return maps:find(name, 1, true) ~= nil
+      end
+      print(mapped("libedit"), mapped("cjson"))
+      local cjson = require("cjson")
+      print(mapped("libedit"), mapped("liblua5.4-cjson"))
+      print(cjson.encode({ a = { 1, cjson.null } }), cjson.decode('"x"'))
+      print(require("cjson.safe").decode("{"))
+    ]]))
+    assert.equal(0, code, err)
+    assert.equal("false\tfalse\nfalse\ttrue\n" .. '{"a":[1,null]}\tx\n'
+                 .. "nil\tExpected object key string but found T_END at "
+                 .. "character 2\n", out)
+  end)
+
+  it("says which library is missing when lua-cjson cannot be loaded", function()
+    local words, why = require("helpers").without_library("liblua5.4-cjson.so.0")
+    if not words then
+      pending(why)
+      return
+    end
+    for i, w in ipairs(words) do words[i] = quote(w) end
+    local code, out, err = sh(table.concat(words, " ") .. " " .. quote(BIN)
+      .. " -e " .. quote([[
+        print(pcall(require, "cjson"))
+        print(require("dgram") ~= nil)
+      ]]))
+    assert.equal(0, code, err)
+    assert.matches("^false\tmodule 'cjson' needs liblua5%.4%-cjson%.so%.0 "
+                   .. "%(Debian: lua%-cjson%): [^\n]+\ntrue\n$", out)
   end)
 end)

@@ -134,6 +134,13 @@ describe("ludp -i with stdin not a terminal", function()
     assert.are.equal('"function"\t"function"\t"function"\t"[1]"\n', out)
   end)
 
+  it("does not load libedit (only a terminal's prompt edits lines)", function()
+    local out, err = repl('io.open("/proc/self/maps"):read("a")'
+                          .. ':find("libedit", 1, true)\n')
+    assert.are.equal("nil\n", out)
+    assert.are.equal("", err)
+  end)
+
   it(".help lists the dot-commands", function()
     local out = repl(".help\n")
     for _, cmd in ipairs({ ".break", ".exit", ".help", ".load" }) do

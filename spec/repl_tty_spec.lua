@@ -271,4 +271,35 @@ describe("the REPL on a terminal", function()
     t:send(".exit\r")
     assert.are.equal(0, t:wait_exit())
   end)
+
+  it("has libedit loaded (it is not linked: loaded for the prompt)", function()
+    local t = start()
+    t:send('io.open("/proc/self/maps"):read("a")'
+           .. ':find("libedit.so", 1, true) ~= nil\r')
+    t:expect("\ntrue")
+    t:expect_cursor_line(">")
+  end)
+
+  -- Without libedit the REPL reads plain lines, as from a pipe (no
+  -- prompt: the terminal echoes what is typed), and says why once.
+  it("reads plain lines and says why when libedit cannot be loaded", function()
+    local words, why = require("helpers").without_library("libedit.so.2")
+    if not words then
+      pending(why)
+      return
+    end
+    local home = tmpdir()
+    dirs[#dirs + 1] = home
+    words[#words + 1] = bin
+    words[#words + 1] = "-i"
+    local t = driver.spawn(words, { HOME = home, LUDP_HISTORY = false })
+    sessions[#sessions + 1] = t
+    t:expect("ludp: line editing unavailable, reading plain lines (")
+    t:expect("libedit.so.2")
+    t:send("6 * 7\r")
+    t:expect("\n42")
+    t:send("\4")
+    assert.are.equal(0, t:wait_exit())
+    assert.is_nil(t.output:find("> ", 1, true), t:transcript())
+  end)
 end)

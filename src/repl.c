@@ -1,14 +1,16 @@
 /*
 ** repl.c
 ** The terminal half of the REPL, as the module ludp.replio. On a terminal,
-** libedit's readline-compatible callback interface is driven from the
-** libuv loop: a uv_poll_t on fd 0 feeds it one key at a time, so sockets
-** and timers keep running while the prompt waits. Output printed by
+** libedit's readline-compatible callback interface (libedit is loaded
+** then: editline.c) is driven from the libuv loop: a uv_poll_t on fd 0
+** feeds it one key at a time, so sockets and timers keep running while
+** the prompt waits. Output printed by
 ** callbacks hides the prompt first and a prepare handle redraws it (with
 ** the partial input) before the loop blocks again. Ctrl-C while idle
 ** cancels the line (a uv_signal_t); Ctrl-C while a line runs sets a hook
 ** that raises "interrupted!", as lua.c's laction does. When stdin is not
-** a terminal, plain lines are read through the thread pool instead.
+** a terminal, or libedit cannot be loaded, plain lines are read through
+** the thread pool instead.
 ** What a line means (expression or statement, printing, completion
 ** candidates, history policy) is decided in lua/ludp/repl.lua.
 */
@@ -25,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
-
+#include "editline.h"
 #include "ludp.h"
 
 
@@ -478,7 +479,18 @@ static void restore_terminal (void) {
   }
 }
 
-/* replio.start(tty, on_line, on_interrupt, candidates) */
+/* Whether libedit is there; if not, says why on stderr, once. */
+static int editor_loaded (void) {
+  const char *why = ludp_editline_load();
+  if (why == NULL) return 1;
+  fprintf(stderr, "ludp: line editing unavailable, reading plain lines (%s)\n",
+          why);
+  fflush(stderr);
+  return 0;
+}
+
+/* replio.start(tty, on_line, on_interrupt, candidates) -> editing: whether
+** the terminal is driven through libedit (false: plain lines). */
 static int r_start (lua_State *L) {
   int flags;
   tty_mode = lua_toboolean(L, 1);
@@ -494,10 +506,12 @@ static int r_start (lua_State *L) {
   started = 1;
   stopped = 0;
   at_col0 = 1;
+  if (tty_mode && !editor_loaded()) tty_mode = 0;
   if (!tty_mode) {
     install_sigint();
     start_read();
-    return 0;
+    lua_pushboolean(L, 0);
+    return 1;
   }
   if (!rl_ready) {
     /* libedit decodes keys by the locale: UTF-8 input needs LC_CTYPE */
@@ -538,7 +552,8 @@ static int r_start (lua_State *L) {
   uv_prepare_start(&redraw_handle, on_redraw);
   uv_unref((uv_handle_t *)&redraw_handle);
   install_sigint(); /* after libuv's, which it calls */
-  return 0;
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 /* replio.prompt(text): shows the prompt and waits for a line. */

@@ -558,7 +558,8 @@ function repl.start(opts)
     return repl.candidates(before, _G)
   end
 
-  replio.start(tty, on_line, on_interrupt, candidates)
+  -- false when libedit cannot be loaded: plain lines, as from a pipe
+  tty = replio.start(tty, on_line, on_interrupt, candidates)
   if tty then
     load_history()
     wrap_outputs()
