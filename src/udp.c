@@ -56,8 +56,10 @@ static struct {
   unsigned n;  /* datagrams waiting */
   size_t used; /* bytes of 'data' used */
   struct mmsghdr msgs[BATCH_MAX];
-  struct iovec iov[BATCH_MAX];
-  struct sockaddr_storage to[BATCH_MAX];
+  struct { /* what msgs[i] points to: few pages for the first replies */
+    struct iovec iov;
+    sock_addr to;
+  } aux[BATCH_MAX];
   char data[BATCH_BYTES];
 } batch;
 
@@ -480,10 +482,9 @@ static void flush_batch (ludp_handle *lh) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       for (; i < n; i++) { /* the rest waits in libuv's queue */
         send_req *sr = NULL;
-        uv_buf_t one = uv_buf_init(batch.iov[i].iov_base,
-                                   (unsigned)batch.iov[i].iov_len);
-        int q = queue_copy(lh, &one, 1, one.len,
-                           (const struct sockaddr *)&batch.to[i], &sr);
+        uv_buf_t one = uv_buf_init(batch.aux[i].iov.iov_base,
+                                   (unsigned)batch.aux[i].iov.iov_len);
+        int q = queue_copy(lh, &one, 1, one.len, &batch.aux[i].to.sa, &sr);
         if (q == 0)
           sr->batched = 1;
         else
@@ -514,17 +515,17 @@ static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
     memcpy(batch.data + off, bufs[k].base, bufs[k].len);
     off += bufs[k].len;
   }
-  memcpy(&batch.to[i], sa,
+  memcpy(&batch.aux[i].to, sa,
          sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in));
-  batch.iov[i].iov_base = batch.data + batch.used;
-  batch.iov[i].iov_len = total;
+  batch.aux[i].iov.iov_base = batch.data + batch.used;
+  batch.aux[i].iov.iov_len = total;
   h = &batch.msgs[i].msg_hdr;
   memset(h, 0, sizeof *h);
-  h->msg_name = &batch.to[i];
+  h->msg_name = &batch.aux[i].to;
   h->msg_namelen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                              : sizeof(struct sockaddr_in);
-  h->msg_iov = &batch.iov[i];
+  h->msg_iov = &batch.aux[i].iov;
   h->msg_iovlen = 1;
   batch.used = off;
   batch.n = i + 1;
