@@ -83,6 +83,28 @@ describe("a 'message' handler that throws", function()
     for i = 1, 30 do assert.same({ n = i }, uncaught[i]) end
   end)
 
+  it("does not stop the nextTick queue running after every datagram",
+     function()
+    -- Datagrams read in one recvmmsg batch are delivered together; Node
+    -- runs the nextTick queue after each 'message', and so must we.
+    local log = {}
+    pair(function(server, client, port, done)
+      server:on("message", function(msg)
+        log[#log + 1] = msg
+        core.next_tick(function() log[#log + 1] = "tick " .. msg end)
+        if msg == "3" then error("three") end
+        if msg == "5" then
+          client:close()
+          server:close(done)
+        end
+      end)
+      for i = 1, 5 do client:send(tostring(i), port, "127.0.0.1") end
+    end)
+    assert.same({ "1", "tick 1", "2", "tick 2", "3", "tick 3", "4",
+                  "tick 4", "5", "tick 5" }, log)
+    assert.equal(1, #uncaught)
+  end)
+
   it("and a throwing 'uncaughtException' listener stop the loop", function()
     local server, client
     local ok, err = pcall(T.run, function()

@@ -119,9 +119,13 @@ int ludp_call_h (lua_State *L, int nargs) {
   status = lua_pcall(L, nargs, 0, base - 1);
   if (status != LUA_OK) uncaught(L); /* pops the error */
   lua_pop(L, 1);                     /* the handler */
+  ludp_after_callback(L);
+  return status;
+}
+
+void ludp_after_callback (lua_State *L) {
   ludp_gc_point(L);
   if (tick_head != tick_tail && !draining) ludp_drain_ticks(L);
-  return status;
 }
 
 int ludp_call (lua_State *L, int nargs) {

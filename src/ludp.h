@@ -40,6 +40,11 @@ void ludp_next_tick (lua_State *L, int nargs);
 /* Runs the nextTick queue until it is empty (pcall per callback). */
 void ludp_drain_ticks (lua_State *L);
 
+/* What follows each callback: the GC stress point, then the nextTick
+** queue. ludp_call_h does it; a C function that calls several callbacks
+** under one protected call does it after each (udp.c's batches). */
+void ludp_after_callback (lua_State *L);
+
 /* Whether an unhandled error is pending (the loop should stop). */
 int ludp_failed (void);
 

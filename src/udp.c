@@ -330,33 +330,92 @@ static int sockaddr_port (const struct sockaddr *sa) {
                  : ((const struct sockaddr_in *)sa)->sin_port);
 }
 
+/*
+** The datagrams of a recvmmsg batch wait here, pointing into recv_buf,
+** until libuv says the batch ended; then one protected call delivers them
+** all (a protected call per datagram cost as much as the rest of the C
+** side of receiving). 'next' survives an error thrown by a listener, so
+** that the rest of the batch is still delivered, each datagram once.
+*/
+#define PENDING_MAX 64
+
+static struct {
+  ludp_handle *lh;
+  unsigned n, next;
+  struct {
+    const char *base;
+    size_t len;
+    sock_addr from;
+  } d[PENDING_MAX];
+} pending;
+
+static int can_deliver (ludp_handle *lh) {
+  return !lh->closing && lh->cb_ref != LUA_NOREF && !ludp_failed();
+}
+
+/* Protected: onmessage(owner, msg, address, port) for each datagram
+** waiting, then the nextTick queue, as after any callback. */
+static int deliver_batch (lua_State *L) {
+  ludp_handle *lh = lua_touserdata(L, 1);
+  udp_extra *x = extra_of(lh);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, x->owner_ref);
+  while (pending.next < pending.n && can_deliver(lh)) {
+    unsigned i = pending.next++;
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_pushlstring(L, pending.d[i].base, pending.d[i].len);
+    push_peer(L, x, &pending.d[i].from.sa);
+    lua_pushinteger(L, sockaddr_port(&pending.d[i].from.sa));
+    lua_call(L, 4, 0);
+    ludp_after_callback(L);
+  }
+  return 0;
+}
+
+/* Delivers what waits; the replies made meanwhile leave together. */
+static void deliver (ludp_handle *lh) {
+  lua_State *L = lh->L;
+  udp_extra *x = extra_of(lh);
+  x->in_batch = 1;
+  while (pending.next < pending.n && can_deliver(lh)) {
+    lua_pushcfunction(L, deliver_batch);
+    lua_pushlightuserdata(L, lh);
+    ludp_call(L, 1); /* an error: reported, and the loop goes on */
+  }
+  pending.lh = NULL;
+  pending.n = pending.next = 0;
+  x->in_batch = 0;
+  flush_batch(lh);
+}
+
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags) {
   ludp_handle *lh = h->data;
-  udp_extra *x = extra_of(lh);
   lua_State *L = lh->L;
-  if (nread == 0 && addr == NULL) { /* the batch ended, or nothing came */
-    x->in_batch = 0;
-    if (batch.owner == lh) flush_batch(lh);
-    return;
+  if (addr != NULL && nread >= 0 && can_deliver(lh)) { /* a datagram */
+    if (pending.n > 0 && (pending.lh != lh || pending.n == PENDING_MAX))
+      deliver(pending.lh);
+    pending.lh = lh;
+    pending.d[pending.n].base = buf->base;
+    pending.d[pending.n].len = (size_t)nread;
+    memcpy(&pending.d[pending.n].from, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in));
+    pending.n++;
+    if (flags & UV_UDP_MMSG_CHUNK) return; /* the batch's end will come */
   }
-  if (lh->closing || lh->cb_ref == LUA_NOREF)
-    return; /* closed by an earlier handler */
-  ludp_push_handler(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, x->owner_ref);
-  if (nread < 0) { /* onmessage(owner, nil, errname, status) */
+  if (pending.n > 0) deliver(pending.lh);
+  if (nread < 0 &&
+      can_deliver(lh)) { /* onmessage(owner, nil, errname, status) */
+    ludp_push_handler(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, extra_of(lh)->owner_ref);
     lua_pushnil(L);
     ludp_push_uverr(L, (int)nread);
     lua_pushinteger(L, nread);
     ludp_call_h(L, 4);
-    return;
   }
-  x->in_batch = (flags & UV_UDP_MMSG_CHUNK) != 0;
-  lua_pushlstring(L, buf->base, (size_t)nread);
-  push_peer(L, x, addr);
-  lua_pushinteger(L, sockaddr_port(addr));
-  ludp_call_h(L, 4);
 }
 
 /*
@@ -382,7 +441,8 @@ static int udp_recv_start (lua_State *L) {
 /* u:recv_stop() -> status */
 static int udp_recv_stop (lua_State *L) {
   ludp_handle *lh = check_udp(L);
-  extra_of(lh)->in_batch = 0; /* no batch end will come to flush */
+  extra_of(lh)->in_batch = 0; /* replies go now, one by one */
+  if (pending.lh == lh) pending.next = pending.n; /* nothing more */
   return push_status(L, uv_udp_recv_stop(udp_of(lh)));
 }
 
