@@ -255,9 +255,11 @@ local function report(self, cb, err)
 end
 
 -- The receive callback of the binding, one for all the sockets of a
--- family (no closure per socket): the hot path, one call per datagram.
--- On a failure: (self, nil, errname, status, syscall), syscall "send" for
--- a batched reply that the kernel refused (it had no callback).
+-- family (no closure per socket). On the hot path the binding does its
+-- work itself when _events.message is one function (deliver_batch in
+-- src/udp.c: the same rinfo, the same call), so this runs for several
+-- listeners and for failures: (self, nil, errname, status, syscall),
+-- syscall "send" for a batched reply the kernel refused (no callback).
 local function receiver(family)
   return function(self, msg, address, port, syscall)
     if msg then

@@ -353,8 +353,62 @@ static int can_deliver (ludp_handle *lh) {
   return !lh->closing && lh->cb_ref != LUA_NOREF && !ludp_failed();
 }
 
-/* Protected: onmessage(owner, msg, address, port) for each datagram
-** waiting, then the nextTick queue, as after any callback. */
+/* Upvalues of deliver_batch: the names it reads and writes. */
+enum {
+  UP_EVENTS = 1,
+  UP_MESSAGE,
+  UP_ADDRESS,
+  UP_FAMILY,
+  UP_PORT,
+  UP_SIZE,
+  UP_IPV4,
+  UP_IPV6,
+  UP_COUNT = UP_IPV6
+};
+static const char *const up_names[] = {"_events", "message", "address",
+                                       "family",  "port",    "size",
+                                       "IPv4",    "IPv6"};
+static const char deliver_key = 0; /* its registry key, by address */
+
+/*
+** The usual case without a Lua call: when owner._events.message is one
+** function, calls it with (msg, rinfo) as dgram's receiver would (see
+** receiver in dgram.lua) and returns 1; else returns 0, stack unchanged.
+*/
+static int call_listener (lua_State *L, udp_extra *x, int owner, unsigned i) {
+  const struct sockaddr *from = &pending.d[i].from.sa;
+  lua_pushvalue(L, lua_upvalueindex(UP_EVENTS));
+  if (lua_rawget(L, owner) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushvalue(L, lua_upvalueindex(UP_MESSAGE));
+  if (lua_rawget(L, -2) != LUA_TFUNCTION) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_replace(L, -2); /* the listener, over the events */
+  lua_pushlstring(L, pending.d[i].base, pending.d[i].len);
+  lua_createtable(L, 0, 4); /* rinfo, fields in the receiver's order */
+  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  push_peer(L, x, from);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  lua_pushvalue(L, lua_upvalueindex(x->family == AF_INET6 ? UP_IPV6 : UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  lua_pushinteger(L, sockaddr_port(from));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  lua_pushinteger(L, (lua_Integer)pending.d[i].len);
+  lua_rawset(L, -3);
+  lua_call(L, 2, 0);
+  return 1;
+}
+
+/* Protected: for each datagram waiting, the listener, else
+** onmessage(owner, msg, address, port); after each, what follows any
+** callback (the nextTick queue). */
 static int deliver_batch (lua_State *L) {
   ludp_handle *lh = lua_touserdata(L, 1);
   udp_extra *x = extra_of(lh);
@@ -362,12 +416,14 @@ static int deliver_batch (lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, x->owner_ref);
   while (pending.next < pending.n && can_deliver(lh)) {
     unsigned i = pending.next++;
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
-    lua_pushlstring(L, pending.d[i].base, pending.d[i].len);
-    push_peer(L, x, &pending.d[i].from.sa);
-    lua_pushinteger(L, sockaddr_port(&pending.d[i].from.sa));
-    lua_call(L, 4, 0);
+    if (lua_type(L, 3) != LUA_TTABLE || !call_listener(L, x, 3, i)) {
+      lua_pushvalue(L, 2);
+      lua_pushvalue(L, 3);
+      lua_pushlstring(L, pending.d[i].base, pending.d[i].len);
+      push_peer(L, x, &pending.d[i].from.sa);
+      lua_pushinteger(L, sockaddr_port(&pending.d[i].from.sa));
+      lua_call(L, 4, 0);
+    }
     ludp_after_callback(L);
   }
   return 0;
@@ -379,7 +435,7 @@ static void deliver (ludp_handle *lh) {
   udp_extra *x = extra_of(lh);
   x->in_batch = 1;
   while (pending.next < pending.n && can_deliver(lh)) {
-    lua_pushcfunction(L, deliver_batch);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &deliver_key);
     lua_pushlightuserdata(L, lh);
     ludp_call(L, 1); /* an error: reported, and the loop goes on */
   }
@@ -946,7 +1002,12 @@ static const luaL_Reg udp_methods[] = {
 
 /* Adds core.udp, core.isip and core.guess_handle to the table on top. */
 void ludp_open_udp (lua_State *L) {
+  int i;
   ludp_handle_type(L, UDP_T, udp_methods);
+  for (i = 0; i < UP_COUNT; i++)
+    lua_pushstring(L, up_names[i]);
+  lua_pushcclosure(L, deliver_batch, UP_COUNT);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");
   lua_pushcfunction(L, core_isip);
