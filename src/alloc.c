@@ -29,7 +29,8 @@ typedef union block {
 } block;
 
 static block *free_list[NCLASSES + 1];
-static char *bump[NCLASSES + 1], *bump_end[NCLASSES + 1];
+static char *bump,
+  *bump_end; /* new blocks of every class, one after the other */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LUDP_POOL 0
@@ -58,9 +59,11 @@ static size_t class_of (size_t size) {
   return (size + CLASS_SIZE - 1) / CLASS_SIZE;
 }
 
-/* Takes a fresh block of class 'c' from its chunk, by bumping a pointer:
-** a page is touched only when a block on it is first used. Chunks are
-** never freed: they hold the program's peak of small objects. */
+/* Takes a block of class 'c' from its free list, else a fresh one from
+** the chunk all classes share, by bumping a pointer: a page is touched
+** only when a block on it is first used, and no class holds a page of
+** its own half empty. Chunks are never freed: they hold the program's
+** peak of small objects. */
 static void *small_alloc (size_t size) {
   size_t c = class_of(size), bsize = c * CLASS_SIZE;
   block *b = free_list[c];
@@ -69,14 +72,14 @@ static void *small_alloc (size_t size) {
     free_list[c] = b->next;
     return b;
   }
-  if (bump[c] == NULL || bump[c] + bsize > bump_end[c]) {
-    char *chunk = malloc(CHUNK_BYTES);
+  if (bump == NULL || (size_t)(bump_end - bump) < bsize) {
+    char *chunk = malloc(CHUNK_BYTES); /* the old one's tail is lost */
     if (chunk == NULL) return NULL;
-    bump[c] = chunk;
-    bump_end[c] = chunk + CHUNK_BYTES;
+    bump = chunk;
+    bump_end = chunk + CHUNK_BYTES;
   }
-  p = bump[c];
-  bump[c] += bsize;
+  p = bump;
+  bump += bsize;
   return p;
 }
 
