@@ -88,6 +88,37 @@ describe("'message'", function()
     for i = 1, N do assert.equal(i, got[i]) end
   end)
 
+  it("sees listeners added or removed by a listener from the next " ..
+     "datagram on, within one receive batch too", function()
+    -- One listener is called by the binding itself, several through
+    -- emit's array: the datagrams here switch between the two.
+    local log = {}
+    T.run(function(done)
+      local server = dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      local a, b
+      function b(msg, rinfo)
+        log[#log + 1] = "b " .. msg .. " " .. rinfo.size
+        if msg == "4" then
+          server:off("message", b)
+          client:close()
+          server:close(done)
+        end
+      end
+      function a(msg, rinfo)
+        log[#log + 1] = "a " .. msg .. " " .. rinfo.family
+        if msg == "1" then server:on("message", b) end
+        if msg == "2" then server:off("message", a) end
+      end
+      server:on("message", a)
+      server:bind(0, "127.0.0.1", function()
+        local port = server:address().port
+        for i = 1, 4 do client:send(tostring(i), port, "127.0.0.1") end
+      end)
+    end)
+    assert.same({ "a 1 IPv4", "a 2 IPv4", "b 2 1", "b 3 1", "b 4 1" }, log)
+  end)
+
   it("goes to the listener given to createSocket", function()
     T.run(function(done)
       local s
