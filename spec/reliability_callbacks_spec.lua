@@ -478,3 +478,57 @@ describe("throwing from", function()
     assert.same({ "kept" }, got)
   end)
 end)
+
+-- The binding reads _fast (Socket.send's reply form) and _events (the
+-- lone 'message' listener) straight from the socket table; a script can
+-- write anything there. Whatever it writes, nothing may crash.
+describe("a socket's internal fields overwritten by a script", function()
+  it("_fast: any value, send falls back or fails, never crashes",
+     function()
+    local got = 0
+    pair(function(server, client, port, done)
+      local other = dgram.createSocket("udp4")
+      local closed = dgram.createSocket("udp4")
+      local odd = { io.stdout, {}, "x", 42, true, closed._handle,
+                    other._handle, server._handle }
+      closed:close()
+      server:on("message", function(msg, rinfo)
+        got = got + 1
+        server._fast = odd[got]
+        pcall(server.send, server, msg, rinfo.port, rinfo.address)
+        if got == #odd then
+          other:close()
+          client:close()
+          server:close(done)
+        end
+      end)
+      for i = 1, #odd do client:send(tostring(i), port, "127.0.0.1") end
+    end)
+    assert.equal(8, got)
+  end)
+
+  it("_events: a non-table is an error of the next datagram, no crash",
+     function()
+    local got = {}
+    local finish
+    local function on_error() finish() end
+    process.on("uncaughtException", on_error)
+    pair(function(server, client, port, done)
+      function finish()
+        client:close()
+        server._events = {}
+        server:close(done)
+      end
+      server:on("message", function(msg)
+        got[#got + 1] = msg
+        server._events = 5
+      end)
+      client:send("1", port, "127.0.0.1")
+      client:send("2", port, "127.0.0.1")
+    end)
+    process.off("uncaughtException", on_error)
+    assert.same({ "1" }, got)
+    assert.equal(1, #uncaught)
+    assert.matches("index a number value", tostring(uncaught[1]))
+  end)
+end)
