@@ -3,14 +3,17 @@
 ** The UDP handle: a thin binding of uv_udp_t, as Node's udp_wrap is.
 ** Methods return libuv status codes (0 or negative) and never raise for a
 ** failure of the operating system; dgram.lua turns codes into errors.
-** The hot path is here. Datagrams arrive in recvmmsg batches and each
-** calls one Lua function with (owner, msg, address, port), the address
-** string reused while the peer stays the same. A reply made while a batch
-** is delivered (no callback, nothing queued in libuv) is copied into the
-** reply batch and all of them leave with one sendmmsg when the batch
-** ends, or before anything else is done with the socket. Other sends
-** try uv_udp_try_send straight from the string's bytes and queue a copy
-** only when the kernel says EAGAIN.
+** The hot path is here, and knows two fields of dgram's socket table.
+** Datagrams arrive in recvmmsg batches, delivered under one protected
+** call: a socket's one 'message' listener (_events.message) is called
+** with (msg, rinfo) directly, else dgram's receive function with (owner,
+** msg, address, port); the address string is reused while the peer stays
+** the same. Socket.send's reply form is done here when _fast holds the
+** handle. A reply made while a batch is delivered (no callback, nothing
+** queued in libuv) is copied into the reply batch and all of them leave
+** with one sendmmsg when the batch ends, or before anything else is done
+** with the socket. Other sends try uv_udp_try_send straight from the
+** string's bytes and queue a copy only when the kernel says EAGAIN.
 */
 
 #define _GNU_SOURCE /* sendmmsg */
