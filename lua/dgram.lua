@@ -25,7 +25,8 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local EventEmitter = require("events")
 
-local type, select, tostring = type, select, tostring
+local type, select, tostring, rawlen, rawget =
+  type, select, tostring, rawlen, rawget
 local tointeger, math_type, format = math.tointeger, math.type, string.format
 local next_tick, isip = core.next_tick, core.isip
 
@@ -148,15 +149,18 @@ local function check_message(msg)
   if type(msg) ~= "table" then
     errors.arg_type("buffer", "of type string or an array of strings", msg)
   end
-  local n = #msg
+  -- Raw, as the binding reads the pieces: a __len or __index cannot
+  -- make it send something other than what was checked.
+  local n = rawlen(msg)
   for i = 1, n do
-    if type(msg[i]) ~= "string" then
-      errors.arg_type("buffer list arguments", "of type string", msg[i])
+    local piece = rawget(msg, i)
+    if type(piece) ~= "string" then
+      errors.arg_type("buffer list arguments", "of type string", piece)
     end
   end
   if n == 0 then return "" end
-  if n == 1 then return msg[1] end
-  if n > MAX_PIECES then return table.concat(msg) end
+  if n == 1 then return rawget(msg, 1) end
+  if n > MAX_PIECES then return table.concat(msg, "", 1, n) end
   return msg
 end
 
@@ -258,10 +262,11 @@ end
 -- family (no closure per socket). On the hot path the binding does its
 -- work itself when _events.message is one function (deliver_batch in
 -- src/udp.c: the same rinfo, the same call), so this runs for several
--- listeners and for failures: (self, nil, errname, status, syscall),
--- syscall "send" for a batched reply the kernel refused (no callback).
+-- listeners and for failures: (self, nil, errname, status, syscall,
+-- address, port), syscall "send" for a batched reply the kernel refused
+-- (it had no callback), with the address and port it was sent to.
 local function receiver(family)
-  return function(self, msg, address, port, syscall)
+  return function(self, msg, address, port, syscall, to_address, to_port)
     if msg then
       local rinfo = { address = address, family = family, port = port,
                       size = #msg }
@@ -269,8 +274,9 @@ local function receiver(family)
       -- them that calls each (see events.lua).
       local listeners = self._events.message
       if listeners then listeners(msg, rinfo) end
-    else
-      self:emit("error", errors.uv(port, syscall or "recvmsg"))
+    else                           -- as any failure: none after close
+      emit_error(self, errors.uv(port, syscall or "recvmsg", to_address,
+                                 to_port))
     end
   end
 end
@@ -696,7 +702,9 @@ local function send(self, msg, offset, length, port, address, callback)
     start_bind(self, nil, 0)
   end
   -- An array may change before it goes out: queue one string.
-  if type(data) == "table" then data = table.concat(data) end
+  if type(data) == "table" then
+    data = table.concat(data, "", 1, rawlen(data))
+  end
   submit(self, { kind = SEND, data = data, host = host, port = port,
                  cb = callback })
 end

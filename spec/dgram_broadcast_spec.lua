@@ -108,6 +108,51 @@ describe("broadcast", function()
     ]=])
   end)
 
+  it("a reply refused at the end of a receive batch is an 'error' with " ..
+     "its address and port, before the loop goes on", function()
+    in_netns([=[
+      local s = dgram.createSocket("udp4")
+      local c = dgram.createSocket("udp4")
+      local log = {}
+      s:on("error", function(err)
+        eq("EACCES", err.code, "code")
+        eq("send", err.syscall, "syscall")
+        eq("127.255.255.255", err.address, "address")
+        eq(9, err.port, "port")
+        log[#log + 1] = "error"
+      end)
+      s:on("message", function()
+        s:send("no", 9, "127.255.255.255")  -- batched, refused at the end
+        setImmediate(function()
+          log[#log + 1] = "immediate"
+          eq("error,immediate", table.concat(log, ","), "order")
+          c:close()
+          s:close(done)
+        end)
+      end)
+      s:bind(0, "127.0.0.1", function()
+        c:send("hi", s:address().port, "127.0.0.1")
+      end)
+    ]=])
+  end)
+
+  it("a reply refused after its socket closed is no 'error'", function()
+    in_netns([=[
+      local s = dgram.createSocket("udp4")
+      local c = dgram.createSocket("udp4")
+      s:on("error", function(err) check(false, "error: %s", err) end)
+      s:on("message", function()
+        s:send("no", 9, "127.255.255.255")  -- refused when close flushes
+        s:close()
+        c:close()
+        setImmediate(done)
+      end)
+      s:bind(0, "127.0.0.1", function()
+        c:send("hi", s:address().port, "127.0.0.1")
+      end)
+    ]=])
+  end)
+
   it("a send failing with EACCES and no callback is an 'error' event",
      function()
     in_netns([=[

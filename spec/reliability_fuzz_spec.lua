@@ -192,3 +192,56 @@ describe("a custom lookup that throws", function()
     assert.equal(1, closes)
   end)
 end)
+
+-- Found by review: C entry points that trusted their first argument.
+describe("the binding's functions called by hand", function()
+  -- Before: handle_gc dereferenced whatever it was given (SIGSEGV).
+  it("a handle's __gc given something else does nothing", function()
+    local s = dgram.createSocket("udp4")
+    local gc = getmetatable(s._handle).__gc
+    gc({})
+    gc(io.stdout)
+    gc(core.timer())
+    assert.is_false(s._handle:is_closing())
+    s:close()
+    core.run()
+  end)
+
+  -- Before: the receive batch's C function, reachable through the
+  -- registry, dereferenced its argument.
+  it("the receive batch's function does nothing outside a batch", function()
+    local called = 0
+    for k, v in pairs(debug.getregistry()) do
+      -- the binding keeps it under the address of a C variable
+      if type(k) == "userdata" and type(v) == "function" then
+        pcall(v, nil)
+        pcall(v, k)
+        called = called + 1
+      end
+    end
+    assert.is_true(called >= 1)
+  end)
+
+  -- Before: #msg honoured __len (-1 sent an empty datagram in a batch).
+  it("an array message is read raw: __len and __index do not count",
+     function()
+    local got
+    T.run(function(done)
+      local server = dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      server:on("message", function(msg)
+        got = msg
+        client:close()
+        server:close(done)
+      end)
+      server:bind(0, "127.0.0.1", function()
+        local odd = setmetatable({ "a", "b" }, {
+          __len = function() return -1 end,
+          __index = function() return "x" end,
+        })
+        client:send(odd, server:address().port, "127.0.0.1")
+      end)
+    end)
+    assert.equal("ab", got)
+  end)
+end)

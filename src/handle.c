@@ -143,8 +143,8 @@ static int handle_close (lua_State *L) {
 
 /* __gc: a box nobody reaches any more closes its handle, silently. */
 static int handle_gc (lua_State *L) {
-  ludp_handle **box = lua_touserdata(L, 1);
-  ludp_handle *lh = *box;
+  ludp_handle **box = test_box(L, 1, lua_upvalueindex(1)); /* called by */
+  ludp_handle *lh = box != NULL ? *box : NULL;             /* hand too */
   if (lh == NULL) return 0;
   *box = NULL;
   lh->collected = 1; /* before on_close: no Lua from here */

@@ -413,8 +413,10 @@ static int call_listener (lua_State *L, udp_extra *x, int owner, unsigned i) {
 ** onmessage(owner, msg, address, port); after each, what follows any
 ** callback (the nextTick queue). */
 static int deliver_batch (lua_State *L) {
-  ludp_handle *lh = lua_touserdata(L, 1);
-  udp_extra *x = extra_of(lh);
+  ludp_handle *lh = pending.lh;
+  udp_extra *x;
+  if (lh == NULL || lua_touserdata(L, 1) != lh) return 0; /* not from deliver */
+  x = extra_of(lh);
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
   lua_rawgeti(L, LUA_REGISTRYINDEX, x->owner_ref);
   while (pending.next < pending.n && can_deliver(lh)) {
@@ -446,6 +448,7 @@ static void deliver (ludp_handle *lh) {
   pending.n = pending.next = 0;
   x->in_batch = 0;
   flush_batch(lh);
+  ludp_after_callback(L); /* the errors of refused replies, if any */
 }
 
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -511,15 +514,20 @@ static int udp_recv_stop (lua_State *L) {
 typedef struct {
   uv_udp_send_t req;
   ludp_handle *lh;
-  int cb_ref;  /* cb(status), or LUA_NOREF */
-  int batched; /* a batched reply: a failure is an 'error' */
+  int cb_ref;   /* cb(status), or LUA_NOREF */
+  int batched;  /* a batched reply: a failure is an 'error' */
+  sock_addr to; /* its destination, for that error */
   char data[1];
 } send_req;
 
-/* Reports the failure of a batched reply (it had no callback) as the
-** socket's onmessage(owner, nil, errname, status, "send"), on the next
-** tick: never inside the call that flushed. */
-static void report_send_error (ludp_handle *lh, int status) {
+/*
+** Reports the failure of a batched reply to 'to' (it had no callback) as
+** the socket's onmessage(owner, nil, errname, status, "send", address,
+** port), on the next tick: never inside the call that flushed. Whoever
+** calls this from a libuv callback runs the tick queue after it.
+*/
+static void report_send_error (ludp_handle *lh, int status,
+                               const struct sockaddr *to) {
   lua_State *L = lh->L;
   if (lh->collected || lh->cb_ref == LUA_NOREF || L == NULL) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
@@ -528,7 +536,9 @@ static void report_send_error (ludp_handle *lh, int status) {
   ludp_push_uverr(L, status);
   lua_pushinteger(L, status);
   lua_pushliteral(L, "send");
-  ludp_next_tick(L, 5);
+  push_sockaddr(L, to);
+  lua_pop(L, 1); /* the family */
+  ludp_next_tick(L, 7);
 }
 
 static void on_send (uv_udp_send_t *req, int status) {
@@ -541,8 +551,10 @@ static void on_send (uv_udp_send_t *req, int status) {
     lua_pushinteger(L, status);
     ludp_call(L, 1);
   }
-  else if (sr->batched && status < 0 && status != UV_ECANCELED)
-    report_send_error(lh, status);
+  else if (sr->batched && status < 0 && status != UV_ECANCELED) {
+    report_send_error(lh, status, &sr->to.sa);
+    if (!lh->collected && lh->L != NULL) ludp_after_callback(lh->L);
+  }
   free(sr);
 }
 
@@ -564,6 +576,10 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
   sr->lh = lh;
   sr->cb_ref = LUA_NOREF;
   sr->batched = 0;
+  if (sa != NULL)
+    memcpy(&sr->to, sa,
+           sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in));
   r = uv_udp_send(&sr->req, udp_of(lh), &one, 1, sa, on_send);
   if (r != 0) {
     free(sr);
@@ -607,11 +623,11 @@ static void flush_batch (ludp_handle *lh) {
         if (q == 0)
           sr->batched = 1;
         else
-          report_send_error(lh, q);
+          report_send_error(lh, q, &batch.aux[i].to.sa);
       }
       break;
     }
-    report_send_error(lh, uv_translate_sys_error(errno));
+    report_send_error(lh, uv_translate_sys_error(errno), &batch.aux[i].to.sa);
     i++; /* that one is lost: say so, go on */
   }
 }
@@ -687,7 +703,7 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
     return 1;
   }
   luaL_checktype(L, i, LUA_TTABLE);
-  n = (int)luaL_len(L, i);
+  n = (int)lua_rawlen(L, i); /* as the pieces are read: raw */
   luaL_argcheck(L, n <= MAX_BUFS, i, "too many pieces in one datagram");
   *total = 0;
   for (k = 0; k < n; k++) {
