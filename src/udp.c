@@ -356,6 +356,16 @@ static int can_deliver (ludp_handle *lh) {
   return !lh->closing && lh->cb_ref != LUA_NOREF && !ludp_failed();
 }
 
+/* Pushes onmessage and its failure arguments (owner, nil, errname,
+** status), for a receive error or a refused batched reply. */
+static void push_failure (lua_State *L, ludp_handle *lh, int status) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, extra_of(lh)->owner_ref);
+  lua_pushnil(L);
+  ludp_push_uverr(L, status);
+  lua_pushinteger(L, status);
+}
+
 /* Upvalues of deliver_batch: the names it reads and writes. */
 enum {
   UP_EVENTS = 1,
@@ -468,14 +478,9 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     if (flags & UV_UDP_MMSG_CHUNK) return; /* the batch's end will come */
   }
   if (pending.n > 0) deliver(pending.lh);
-  if (nread < 0 &&
-      can_deliver(lh)) { /* onmessage(owner, nil, errname, status) */
+  if (nread < 0 && can_deliver(lh)) {
     ludp_push_handler(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, extra_of(lh)->owner_ref);
-    lua_pushnil(L);
-    ludp_push_uverr(L, (int)nread);
-    lua_pushinteger(L, nread);
+    push_failure(L, lh, (int)nread);
     ludp_call_h(L, 4);
   }
 }
@@ -530,11 +535,7 @@ static void report_send_error (ludp_handle *lh, int status,
                                const struct sockaddr *to) {
   lua_State *L = lh->L;
   if (lh->collected || lh->cb_ref == LUA_NOREF || L == NULL) return;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->cb_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, extra_of(lh)->owner_ref);
-  lua_pushnil(L);
-  ludp_push_uverr(L, status);
-  lua_pushinteger(L, status);
+  push_failure(L, lh, status);
   lua_pushliteral(L, "send");
   push_sockaddr(L, to);
   lua_pop(L, 1); /* the family */
