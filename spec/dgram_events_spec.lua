@@ -88,6 +88,41 @@ describe("'message'", function()
     for i = 1, N do assert.equal(i, got[i]) end
   end)
 
+  it("keeps receiving after a read that emptied the socket", function()
+    -- After a read that returned less than it had room for, the binding
+    -- waits for the socket's next readiness instead of reading again: a
+    -- burst wider than one read (20 datagrams), then a socket that sends
+    -- to itself from its listener, so that each datagram arrives while
+    -- the one before it is handled.
+    local BURST, ROUNDS = 45, 300
+    local got, looped = 0, 0
+    T.run(function(done)
+      local a = dgram.createSocket("udp4")
+      local b = dgram.createSocket("udp4")
+      a:on("message", function(msg)
+        if msg == "burst" then
+          got = got + 1
+          if got < BURST then return end
+          b:close()
+        else
+          looped = looped + 1
+        end
+        if looped < ROUNDS then
+          a:send("again", a:address().port, "127.0.0.1")
+        else
+          a:close(done)
+        end
+      end)
+      a:bind(0, "127.0.0.1", function()
+        b:bind(0, "127.0.0.1", function()
+          for _ = 1, BURST do b:send("burst", a:address().port, "127.0.0.1") end
+        end)
+      end)
+    end)
+    assert.equal(BURST, got)
+    assert.equal(ROUNDS, looped)
+  end)
+
   it("sees listeners added or removed by a listener from the next " ..
      "datagram on, within one receive batch too", function()
     -- One listener is called by the binding itself, several through

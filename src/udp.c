@@ -256,11 +256,32 @@ static int udp_disconnect (lua_State *L) {
 ** libuv's recvmmsg reads up to 20 datagrams, each into its own 64 KiB
 ** slice; pages never written to cost no memory.
 */
-static char recv_buf[20 * 64 * 1024];
+#define RECV_WIDTH 20
+static char recv_buf[RECV_WIDTH * 64 * 1024];
+
+/*
+** After a recvmmsg that returned fewer datagrams than it had room for, the
+** socket is empty: libuv would still read once more, only to get EAGAIN.
+** An empty buffer instead makes libuv stop reading (it reports ENOBUFS,
+** which on_recv ignores); epoll is level-triggered, so a datagram that
+** arrives meanwhile wakes the loop again. One system call less per wake-up:
+** a lone request costs epoll_wait, recvmmsg and the reply's send.
+*/
+static struct {
+  uv_udp_t *drained; /* the socket whose last read came back short */
+  unsigned chunks;   /* datagrams of the current recvmmsg so far */
+} reads;
 
 static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
   (void)suggested;
+  if (reads.drained == (uv_udp_t *)h) {
+    reads.drained = NULL;
+    buf->base = NULL;
+    buf->len = 0;
+    return;
+  }
+  reads.drained = NULL;
+  reads.chunks = 0;
   buf->base = recv_buf;
   buf->len = sizeof recv_buf;
 }
@@ -465,6 +486,14 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags) {
   ludp_handle *lh = h->data;
   lua_State *L = lh->L;
+  if (flags & UV_UDP_MMSG_CHUNK)
+    reads.chunks++;
+  else if (flags & UV_UDP_MMSG_FREE) { /* the end of one recvmmsg */
+    if (reads.chunks < RECV_WIDTH) reads.drained = h;
+    reads.chunks = 0;
+  }
+  else if (nread == UV_ENOBUFS && buf->len == 0)
+    return; /* on_alloc's empty buffer: the socket was drained */
   if (addr != NULL && nread >= 0 && can_deliver(lh)) { /* a datagram */
     if (pending.n > 0 && (pending.lh != lh || pending.n == PENDING_MAX))
       deliver(pending.lh);
@@ -670,6 +699,7 @@ static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
 
 /* Before uv_close: batched replies leave; after it they could not. */
 static void udp_on_close (ludp_handle *lh) {
+  if (reads.drained == udp_of(lh)) reads.drained = NULL;
   extra_of(lh)->in_batch = 0;
   flush_batch(lh);
 }
