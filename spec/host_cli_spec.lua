@@ -190,6 +190,38 @@ describe("ludp -e", function()
   end)
 end)
 
+describe("the garbage collector", function()
+  it("runs in Lua's generational mode; a script can switch back", function()
+    local r = run({ "-e", [[
+      print(collectgarbage("incremental"))
+      print(collectgarbage("generational"))
+    ]] })
+    assert.equal(0, r.code, r.err)
+    assert.equal("generational\nincremental\n", r.out)
+  end)
+
+  it("frees what each datagram leaves behind as the script runs", function()
+    -- 20,000 datagrams of 1000 bytes to itself: 20 MB of payloads and
+    -- rinfo tables made, and the heap never holds more than a little.
+    local r = run_script([[
+      local s = require("dgram").createSocket("udp4")
+      local n, peak, payload = 0, 0, string.rep("x", 1000)
+      s:on("message", function(msg, rinfo)
+        n = n + 1
+        peak = math.max(peak, collectgarbage("count"))
+        if n < 20000 then s:send(payload, rinfo.port, rinfo.address)
+        else s:close() end
+      end)
+      s:bind(0, "127.0.0.1", function()
+        s:send(payload, s:address().port, "127.0.0.1")
+      end)
+      process.on("exit", function() print(n, peak < 2048, peak) end)
+    ]])
+    assert.equal(0, r.code, r.err)
+    assert.matches("^20000\ttrue\t", r.out)
+  end)
+end)
+
 describe("ludp -", function()
   it("runs the script read from stdin, with arg[0] = '-'", function()
     local r = run({ "-", "a", "b" }, [[
