@@ -7,8 +7,8 @@
  *
  *   loadgen flood    -p PORT [-s SIZE] [-n COUNT] [-d SECS] [-w WINDOW] [-b BATCH]
  *                    [-t STALL_MS] [-W WARMUP] [-S] [-l LABEL]
- *   loadgen pingpong -p PORT [-s SIZE] [-n COUNT] [-d SECS] [-t TIMEOUT_MS]
- *                    [-W WARMUP] [-B] [-l LABEL]
+ *   loadgen pingpong -p PORT[,PORT...] [-s SIZE] [-n COUNT] [-d SECS]
+ *                    [-t TIMEOUT_MS] [-W WARMUP] [-B] [-l LABEL[,LABEL...]]
  *   loadgen probe    -p PORT [-d SECS]      exit 0 once the server echoes
  *   loadgen freeport                         print a free UDP port of 127.0.0.1
  *   (-H ADDR: the target address, default 127.0.0.1)
@@ -27,7 +27,10 @@
  *
  * pingpong: one datagram in flight, COUNT round trips, RTT percentiles. The
  * client sleeps in ppoll for the echo (what a real client does); -B makes it
- * spin instead.
+ * spin instead. With several ports, the round trips go to each server in
+ * turn (COUNT each, one line each): the servers are then measured over the
+ * same seconds, which takes this VM's drift, ±30% on latency from one
+ * second to the next, out of the comparison.
  *
  * The result is one line of key=value pairs on stdout.
  */
@@ -50,9 +53,13 @@ enum { SEQ_BYTES = 8, MIN_SIZE = SEQ_BYTES, MAX_SIZE = 65507, MAX_BATCH = 256 };
 #define MAX_COUNT 200000000ULL /* datagrams or round trips per run */
 #define MAX_SECS 120.0         /* time cap of any mode */
 
+#define MAX_TARGETS 8 /* pingpong: servers measured in turn */
+
 typedef struct {
   const char *mode, *host, *label;
   int port, size, busy, sleep_idle;
+  int nports, ports[MAX_TARGETS];  /* pingpong: -p PORT,PORT... */
+  const char *labels[MAX_TARGETS]; /* and -l LABEL,LABEL... */
   unsigned window, batch;
   unsigned long long count, warmup;
   double secs, stall_ms;
@@ -374,49 +381,66 @@ static double percentile_us (const uint64_t *sorted, uint64_t n, double p) {
 }
 
 static int pingpong (const config *c) {
-  int fd = connect_target(c);
+  const int k = c->nports;
+  int fd[MAX_TARGETS];
+  uint64_t *rtt[MAX_TARGETS], ok[MAX_TARGETS], lost[MAX_TARGETS],
+    sum[MAX_TARGETS];
   unsigned char *tx = payloads((size_t)c->size, 1), *rx = malloc(MAX_SIZE);
-  uint64_t *rtt = malloc(sizeof *rtt * (c->count ? c->count : 1));
-  if (!rx || !rtt) fail("out of memory");
+  if (!rx) fail("out of memory");
+  for (int j = 0; j < k; j++) {
+    config one = *c;
+    one.port = c->ports[j];
+    fd[j] = connect_target(&one);
+    rtt[j] = malloc(sizeof *rtt[j] * (c->count ? c->count : 1));
+    if (!rtt[j]) fail("out of memory");
+    ok[j] = lost[j] = sum[j] = 0;
+  }
   const uint64_t timeout_ns = (uint64_t)(c->stall_ms * 1e6);
   const uint64_t start = clock_ns(),
                  deadline = start + (uint64_t)(c->secs * 1e9);
-  uint64_t seq = 1, ok = 0, lost = 0, sum = 0;
+  uint64_t seq = 1;
   int capped = 0;
   for (uint64_t i = 0; i < c->warmup && clock_ns() < deadline; i++)
-    (void)one_round_trip(fd, c, tx, rx, seq++, timeout_ns);
+    for (int j = 0; j < k; j++)
+      (void)one_round_trip(fd[j], c, tx, rx, seq++, timeout_ns);
   const uint64_t t_measure = clock_ns();
-  for (uint64_t i = 0; i < c->count; i++) {
-    if (clock_ns() >= deadline) {
-      capped = 1;
-      break;
-    }
-    uint64_t d = one_round_trip(fd, c, tx, rx, seq++, timeout_ns);
-    if (d == 0) {
-      lost++;
-    }
-    else {
-      rtt[ok++] = d;
-      sum += d;
+  for (uint64_t i = 0; i < c->count && !capped; i++) {
+    for (int j = 0; j < k; j++) { /* each server in turn */
+      if (clock_ns() >= deadline) {
+        capped = 1;
+        break;
+      }
+      uint64_t d = one_round_trip(fd[j], c, tx, rx, seq++, timeout_ns);
+      if (d == 0) {
+        lost[j]++;
+      }
+      else {
+        rtt[j][ok[j]++] = d;
+        sum[j] += d;
+      }
     }
   }
   double secs = (double)(clock_ns() - t_measure) / 1e9;
-  close(fd);
-  qsort(rtt, ok, sizeof *rtt, by_value);
-  printf(
-    "pingpong label=%s size=%d busy=%d ok=%llu lost=%llu secs=%.3f min_us=%.1f "
-    "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f mean_us=%.1f "
-    "capped=%d\n",
-    c->label, c->size, c->busy, (unsigned long long)ok,
-    (unsigned long long)lost, secs, ok ? (double)rtt[0] / 1e3 : 0.0,
-    percentile_us(rtt, ok, 0.50), percentile_us(rtt, ok, 0.90),
-    percentile_us(rtt, ok, 0.99), percentile_us(rtt, ok, 0.999),
-    ok ? (double)rtt[ok - 1] / 1e3 : 0.0,
-    ok ? (double)sum / (double)ok / 1e3 : 0.0, capped);
+  int status = 0;
+  for (int j = 0; j < k; j++) {
+    uint64_t n = ok[j];
+    close(fd[j]);
+    qsort(rtt[j], n, sizeof *rtt[j], by_value);
+    printf("pingpong label=%s size=%d busy=%d ok=%llu lost=%llu secs=%.3f "
+           "min_us=%.1f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f "
+           "max_us=%.1f mean_us=%.1f capped=%d interleaved=%d\n",
+           c->labels[j], c->size, c->busy, (unsigned long long)n,
+           (unsigned long long)lost[j], secs, n ? (double)rtt[j][0] / 1e3 : 0.0,
+           percentile_us(rtt[j], n, 0.50), percentile_us(rtt[j], n, 0.90),
+           percentile_us(rtt[j], n, 0.99), percentile_us(rtt[j], n, 0.999),
+           n ? (double)rtt[j][n - 1] / 1e3 : 0.0,
+           n ? (double)sum[j] / (double)n / 1e3 : 0.0, capped, k);
+    if (n == 0) status = 1;
+    free(rtt[j]);
+  }
   free(tx);
   free(rx);
-  free(rtt);
-  return ok > 0 ? 0 : 1;
+  return status;
 }
 
 /* ------------------------------------------------------- probe, freeport */
@@ -460,7 +484,7 @@ static void usage (FILE *f) {
   fputs(
     "usage: loadgen flood|pingpong|probe|freeport [options]\n"
     "  -H ADDR    target, 127.0.0.0/8 or ::1 only (default 127.0.0.1)\n"
-    "  -p PORT    target port\n"
+    "  -p PORT    target port; pingpong: PORT,PORT... takes turns (at most 8)\n"
     "  -s SIZE    payload bytes, 8..65507 (default 64)\n"
     "  -n COUNT   flood: datagrams (default 50000000); pingpong: round trips "
     "(10000)\n"
@@ -474,7 +498,7 @@ static void usage (FILE *f) {
     "1000)\n"
     "  -S         flood: sleep in ppoll when idle instead of busy-polling\n"
     "  -B         pingpong: busy-poll for the echo instead of sleeping\n"
-    "  -l LABEL   printed in the result line\n",
+    "  -l LABEL   printed in the result line (pingpong: LABEL,LABEL...)\n",
     f);
 }
 
@@ -485,6 +509,35 @@ static double number (const char *opt, const char *s, double lo, double hi) {
   if (errno || end == s || *end || v < lo || v > hi)
     fail("%s wants a number in %g..%g, not '%s'", opt, lo, hi, s);
   return v;
+}
+
+/* -p PORT[,PORT...] and -l LABEL[,LABEL...]: several for pingpong only;
+ * a missing label is the port's number. */
+static void split_list (config *c, const char *ports, int many) {
+  static char lbuf[1024], pbuf[16 * MAX_TARGETS], names[MAX_TARGETS][8];
+  char *save = NULL, *t;
+  if (strlen(ports) >= sizeof pbuf || strlen(c->label) >= sizeof lbuf)
+    fail("-p or -l is too long");
+  strcpy(pbuf, ports);
+  strcpy(lbuf, c->label);
+  c->nports = 0;
+  for (t = strtok_r(pbuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (c->nports == (many ? MAX_TARGETS : 1))
+      fail(many ? "-p takes at most %d ports" : "-p takes one port here",
+           MAX_TARGETS);
+    c->ports[c->nports++] = (int)number("-p", t, 1, 65535);
+  }
+  if (c->nports == 0) fail("-p PORT is required");
+  c->port = c->ports[0];
+  int n = 0;
+  save = NULL;
+  for (t = strtok_r(lbuf, ",", &save); t && n < c->nports;
+       t = strtok_r(NULL, ",", &save))
+    c->labels[n++] = t;
+  for (; n < c->nports; n++) {
+    snprintf(names[n], sizeof names[n], "%d", c->ports[n]);
+    c->labels[n] = c->nports == 1 ? c->label : names[n];
+  }
 }
 
 int main (int argc, char **argv) {
@@ -509,6 +562,7 @@ int main (int argc, char **argv) {
   c.secs = is_flood ? 2 : is_ping ? 5 : 10;
   c.stall_ms = is_flood ? 50 : 200;
   c.warmup = is_ping ? 1000 : 0;
+  const char *ports = NULL;
   for (int i = 2; i < argc; i++) {
     const char *o = argv[i];
     if (!strcmp(o, "-S")) {
@@ -536,7 +590,7 @@ int main (int argc, char **argv) {
         c.label = v;
         break;
       case 'p':
-        c.port = (int)number(o, v, 1, 65535);
+        ports = v;
         break;
       case 's':
         c.size = (int)number(o, v, MIN_SIZE, MAX_SIZE);
@@ -567,7 +621,8 @@ int main (int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (!strcmp(c.mode, "freeport")) return freeport();
-  if (!c.port) fail("-p PORT is required");
+  if (ports == NULL) fail("-p PORT is required");
+  split_list(&c, ports, is_ping);
   if (is_flood) return flood(&c);
   if (is_ping) return pingpong(&c);
   return probe(&c);
