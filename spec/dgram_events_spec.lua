@@ -44,6 +44,49 @@ describe("'message'", function()
     assert.equal(0, infos[3].size)
   end)
 
+  it("gives a datagram that arrives alone a table of its own, kept as given",
+     function()
+    -- One datagram in flight: each is read alone, and its rinfo is the
+    -- table the binding made ahead, after the reply before it had left.
+    local ROUNDS = 50
+    local kept, copies = {}, {}
+    T.run(function(done)
+      local server = dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      server:on("message", function(msg, rinfo)
+        kept[#kept + 1] = rinfo
+        copies[#copies + 1] = { address = rinfo.address, family = rinfo.family,
+                                port = rinfo.port, size = rinfo.size }
+        server:send(msg, rinfo.port, rinfo.address)
+      end)
+      client:on("message", function(msg)
+        if #msg < ROUNDS then
+          client:send(msg .. "x", server:address().port, "127.0.0.1")
+        else
+          client:close()
+          server:close(done)
+        end
+      end)
+      server:bind(0, "127.0.0.1", function()
+        client:bind(0, "127.0.0.1", function()
+          client:send("x", server:address().port, "127.0.0.1")
+        end)
+      end)
+    end)
+    assert.equal(ROUNDS, #kept)
+    local seen = {}
+    for i, rinfo in ipairs(kept) do
+      assert.is_nil(seen[rinfo])
+      seen[rinfo] = true
+      assert.same(copies[i], rinfo)
+      assert.equal(i, rinfo.size)
+      local keys = {}
+      for k in pairs(rinfo) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.same({ "address", "family", "port", "size" }, keys)
+    end
+  end)
+
   it("shows IPv6 addresses as Node prints them", function()
     local info, mapped
     T.run(function(done)

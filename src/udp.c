@@ -8,12 +8,14 @@
 ** call: a socket's one 'message' listener (_events.message) is called
 ** with (msg, rinfo) directly, else dgram's receive function with (owner,
 ** msg, address, port); the address string is reused while the peer stays
-** the same. Socket.send's reply form is done here when _fast holds the
-** handle. A reply made while a batch is delivered (no callback, nothing
-** queued in libuv) is copied into the reply batch and all of them leave
-** with one sendmmsg when the batch ends, or before anything else is done
-** with the socket. Other sends try uv_udp_try_send straight from the
-** string's bytes and queue a copy only when the kernel says EAGAIN.
+** the same, and the rinfo table is made ahead (see push_rinfo_table).
+** Socket.send's reply form is done here when _fast holds the handle. A
+** reply made while a batch of several datagrams is delivered (no
+** callback, nothing queued in libuv) is copied into the reply batch and
+** all of them leave with one sendmmsg when the batch ends, or before
+** anything else is done with the socket. Other sends, a lone datagram's
+** reply among them, try uv_udp_try_send straight from the string's bytes
+** and queue a copy only when the kernel says EAGAIN.
 */
 
 #define _GNU_SOURCE /* sendmmsg */
@@ -68,7 +70,7 @@ static struct {
 
 typedef struct {
   int family;     /* AF_INET / AF_INET6 requested at creation */
-  int in_batch;   /* a receive batch is being delivered */
+  int in_batch;   /* replies are batched (a receive batch is delivered) */
   int owner_ref;  /* passed first to the receive callback */
   int from_ref;   /* the string of 'from' */
   sock_addr from; /* last peer */
@@ -405,6 +407,50 @@ static const char *const up_names[] = {"_events", "message", "address",
 static const char deliver_key = 0; /* its registry key, by address */
 
 /*
+** rinfo tables are made one ahead: when a batch has been delivered and
+** its replies have left, the next datagram's table is made, with its four
+** keys in the receiver's order (the values are placeholders). A lone
+** request's reply then does not wait for a new table and four new keys,
+** which cost it more than anything else of the C side after the CPU had
+** slept. Each table is handed out once: a kept rinfo never changes.
+*/
+static int spare_ref = LUA_NOREF; /* registry slot: the table, or false */
+
+/* Pushes a table for rinfo: the spare when there is one, else a new one. */
+static void push_rinfo_table (lua_State *L) {
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, spare_ref) == LUA_TTABLE) {
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, LUA_REGISTRYINDEX, spare_ref); /* handed out: once */
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 4);
+}
+
+/* Makes the spare if it was handed out; called from deliver_batch. */
+static void make_spare (lua_State *L) {
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, spare_ref) == LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  lua_pushinteger(L, 0);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  lua_pushinteger(L, 0);
+  lua_rawset(L, -3);
+  lua_rawseti(L, LUA_REGISTRYINDEX, spare_ref);
+}
+
+/*
 ** The usual case without a Lua call: when owner._events.message is one
 ** function, calls it with (msg, rinfo) as dgram's receiver would (see
 ** receiver in dgram.lua) and returns 1; else returns 0, stack unchanged.
@@ -423,7 +469,7 @@ static int call_listener (lua_State *L, udp_extra *x, int owner, unsigned i) {
   }
   lua_replace(L, -2); /* the listener, over the events */
   lua_pushlstring(L, pending.d[i].base, pending.d[i].len);
-  lua_createtable(L, 0, 4); /* rinfo, fields in the receiver's order */
+  push_rinfo_table(L); /* rinfo, fields in the receiver's order */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, x, from);
   lua_rawset(L, -3);
@@ -442,7 +488,8 @@ static int call_listener (lua_State *L, udp_extra *x, int owner, unsigned i) {
 
 /* Protected: for each datagram waiting, the listener, else
 ** onmessage(owner, msg, address, port); after each, what follows any
-** callback (the nextTick queue). */
+** callback (the nextTick queue). Then the replies leave, and the next
+** rinfo table is made. */
 static int deliver_batch (lua_State *L) {
   ludp_handle *lh = pending.lh;
   udp_extra *x;
@@ -462,6 +509,8 @@ static int deliver_batch (lua_State *L) {
     }
     ludp_after_callback(L);
   }
+  flush_batch(lh); /* the replies first: what follows is not on their way */
+  make_spare(L);
   return 0;
 }
 
@@ -469,7 +518,9 @@ static int deliver_batch (lua_State *L) {
 static void deliver (ludp_handle *lh) {
   lua_State *L = lh->L;
   udp_extra *x = extra_of(lh);
-  x->in_batch = 1;
+  /* A lone datagram's reply goes at once: nothing would share its
+  ** sendmmsg, and it leaves before the way back out of the Lua call. */
+  x->in_batch = pending.n - pending.next > 1;
   while (pending.next < pending.n && can_deliver(lh)) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &deliver_key);
     lua_pushlightuserdata(L, lh);
@@ -750,8 +801,9 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 
 /*
 ** Sends a datagram now, for send and reply alike: into the reply batch
-** when 'may_defer' (no callback) and a receive batch is being delivered
-** with nothing queued in libuv; else after the batch, with try_send.
+** when 'may_defer' (no callback) and a receive batch of several datagrams
+** is being delivered with nothing queued in libuv; else after the batch,
+** with try_send.
 ** Returns the bytes taken, or a negative status (UV_EAGAIN: queue it).
 */
 static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
@@ -1058,6 +1110,8 @@ void ludp_open_udp (lua_State *L) {
     lua_pushstring(L, up_names[i]);
   lua_pushcclosure(L, deliver_batch, UP_COUNT);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
+  lua_pushboolean(L, 0);
+  spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");
   lua_pushcfunction(L, core_isip);
