@@ -8,7 +8,8 @@
  *   loadgen flood    -p PORT [-s SIZE] [-n COUNT] [-d SECS] [-w WINDOW] [-b BATCH]
  *                    [-t STALL_MS] [-W WARMUP] [-S] [-l LABEL]
  *   loadgen pingpong -p PORT[,PORT...] [-s SIZE] [-n COUNT] [-d SECS]
- *                    [-t TIMEOUT_MS] [-W WARMUP] [-B] [-l LABEL[,LABEL...]]
+ *                    [-t TIMEOUT_MS] [-W WARMUP] [-g GAP_US] [-B]
+ *                    [-l LABEL[,LABEL...]]
  *   loadgen probe    -p PORT [-d SECS]      exit 0 once the server echoes
  *   loadgen freeport                         print a free UDP port of 127.0.0.1
  *   (-H ADDR: the target address, default 127.0.0.1)
@@ -30,7 +31,9 @@
  * spin instead. With several ports, the round trips go to each server in
  * turn (COUNT each, one line each): the servers are then measured over the
  * same seconds, which takes this VM's drift, ±30% on latency from one
- * second to the next, out of the comparison.
+ * second to the next, out of the comparison. The servers then share one
+ * CPU: -g pauses after each round trip, so that what a server does after
+ * its reply is over before the next server's request arrives.
  *
  * The result is one line of key=value pairs on stdout.
  */
@@ -62,7 +65,7 @@ typedef struct {
   const char *labels[MAX_TARGETS]; /* and -l LABEL,LABEL... */
   unsigned window, batch;
   unsigned long long count, warmup;
-  double secs, stall_ms;
+  double secs, stall_ms, gap_us;
 } config;
 
 static void fail (const char *fmt, ...) {
@@ -366,6 +369,16 @@ static uint64_t one_round_trip (int fd, const config *c, unsigned char *tx,
   }
 }
 
+/* Sleeps 'us' microseconds: the gap between two round trips, in which the
+ * server finishes what it does after its reply (and, with several servers
+ * on one CPU, it is not charged to the next one's round trip). */
+static void pause_us (double us) {
+  struct timespec ts;
+  ns_to_timespec((uint64_t)(us * 1e3), &ts);
+  while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+  }
+}
+
 static int by_value (const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return (x > y) - (x < y);
@@ -418,6 +431,7 @@ static int pingpong (const config *c) {
         rtt[j][ok[j]++] = d;
         sum[j] += d;
       }
+      if (c->gap_us > 0) pause_us(c->gap_us);
     }
   }
   double secs = (double)(clock_ns() - t_measure) / 1e9;
@@ -498,6 +512,7 @@ static void usage (FILE *f) {
     "1000)\n"
     "  -S         flood: sleep in ppoll when idle instead of busy-polling\n"
     "  -B         pingpong: busy-poll for the echo instead of sleeping\n"
+    "  -g US      pingpong: a pause of US microseconds after each round trip\n"
     "  -l LABEL   printed in the result line (pingpong: LABEL,LABEL...)\n",
     f);
 }
@@ -609,6 +624,9 @@ int main (int argc, char **argv) {
         break;
       case 't':
         c.stall_ms = number(o, v, 0.1, 10000);
+        break;
+      case 'g':
+        c.gap_us = number(o, v, 0, 1000000);
         break;
       case 'W':
         c.warmup = (unsigned long long)number(o, v, 0, (double)MAX_COUNT);
