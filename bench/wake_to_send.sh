@@ -6,8 +6,9 @@
 #
 # Starts build/ludp examples/echo.lua and bench/bin/echo_uv, each with
 # bench/wake_to_send.c preloaded, on CPU 0; sends them 64 B round trips in
-# turn from CPU 1 (loadgen pingpong with two ports); then stops them, and
-# each prints the percentiles of its wake-up-to-send time. Loopback only.
+# turn from CPU 1 (loadgen pingpong with two ports, 100 us between round
+# trips); then stops them, and each prints the percentiles of its
+# wake-up-to-send time. Loopback only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=${1:-3} N=${2:-10000}
@@ -29,7 +30,7 @@ lu=$!
 trap 'kill $uv $lu 2>/dev/null || true' EXIT
 "${pin1[@]}" $LG probe -p "$pu" >/dev/null && "${pin1[@]}" $LG probe -p "$pl" >/dev/null
 for r in $(seq "$ROUNDS"); do
-  "${pin1[@]}" $LG pingpong -p "$pu,$pl" -l uv-c,ludp -n "$N" -W 500 -d 60 | sed "s/^/round $r: /"
+  "${pin1[@]}" $LG pingpong -p "$pu,$pl" -l uv-c,ludp -n "$N" -W 500 -g 100 -d 90 | sed "s/^/round $r: /"
 done
 kill -TERM $uv $lu
 wait $uv $lu || true

@@ -4,7 +4,8 @@
 ** Methods return libuv status codes (0 or negative) and never raise for a
 ** failure of the operating system; dgram.lua turns codes into errors.
 ** The hot path is here, and knows two fields of dgram's socket table.
-** Datagrams arrive in recvmmsg batches, delivered under one protected
+** Datagrams arrive in recvmmsg batches (the first after an empty socket
+** alone, with recvmsg: see on_alloc), delivered under one protected
 ** call: a socket's one 'message' listener (_events.message) is called
 ** with (msg, rinfo) directly, else dgram's receive function with (owner,
 ** msg, address, port); the address string is reused while the peer stays
