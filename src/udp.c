@@ -408,6 +408,15 @@ static void push_failure (lua_State *L, ludp_handle *lh, int status) {
   lua_pushinteger(L, status);
 }
 
+/* Reports a receive failure as onmessage(owner, nil, errname, status),
+** under its own protected call. */
+static void report_recv_failure (ludp_handle *lh, int status) {
+  lua_State *L = lh->L;
+  ludp_push_handler(L);
+  push_failure(L, lh, status);
+  ludp_call_h(L, 4);
+}
+
 /* Upvalues of deliver_batch: the names it reads and writes. */
 enum {
   UP_EVENTS = 1,
@@ -548,6 +557,7 @@ static void deliver (ludp_handle *lh) {
   pending.lh = NULL;
   pending.n = pending.next = 0;
   x->in_batch = 0;
+  /* deliver_batch flushed, unless a listener's error cut it short */
   flush_batch(lh);
   ludp_after_callback(L); /* the errors of refused replies, if any */
 }
@@ -556,12 +566,11 @@ static void deliver (ludp_handle *lh) {
 ** Reads one datagram with recvmsg and delivers it (see on_alloc). Returns
 ** 1 when libuv should read on, 0 when the socket was empty, failed (the
 ** failure is reported as libuv's would be) or stopped receiving. While it
-** delivers, recv_stop waits for the on_recv that libuv calls after
-** on_alloc: libuv reads the callback again once on_alloc returns.
+** delivers, a recv_stop waits for on_recv, which libuv calls as soon as
+** on_alloc returns: stopped now, libuv would call a NULL callback.
 */
 static int read_lone (ludp_handle *lh) {
   udp_extra *x = extra_of(lh);
-  lua_State *L = lh->L;
   struct msghdr m;
   struct iovec iov;
   uv_os_fd_t fd;
@@ -588,11 +597,8 @@ static int read_lone (ludp_handle *lh) {
   }
   else if (errno == EAGAIN || errno == EWOULDBLOCK)
     x->idle = 1;
-  else {
-    ludp_push_handler(L);
-    push_failure(L, lh, uv_translate_sys_error(errno));
-    ludp_call_h(L, 4);
-  }
+  else
+    report_recv_failure(lh, uv_translate_sys_error(errno));
   x->reading = 0;
   return n >= 0 && can_deliver(lh) && !x->stopping;
 }
@@ -600,7 +606,6 @@ static int read_lone (ludp_handle *lh) {
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags) {
   ludp_handle *lh = h->data;
-  lua_State *L = lh->L;
   udp_extra *x = extra_of(lh);
   if (x->stopping) { /* asked for during read_lone */
     x->stopping = 0;
@@ -630,11 +635,7 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     if (flags & UV_UDP_MMSG_CHUNK) return; /* the batch's end will come */
   }
   if (pending.n > 0) deliver(pending.lh);
-  if (nread < 0 && can_deliver(lh)) {
-    ludp_push_handler(L);
-    push_failure(L, lh, (int)nread);
-    ludp_call_h(L, 4);
-  }
+  if (nread < 0 && can_deliver(lh)) report_recv_failure(lh, (int)nread);
 }
 
 /*
