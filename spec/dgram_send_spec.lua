@@ -370,3 +370,46 @@ describe("sends queued by libuv", function()
                   "c ENOBUFS send " .. port_used }, log)
   end)
 end)
+
+describe("replies batched to one peer (UDP_SEGMENT runs)", function()
+  for _, case in ipairs({ { "udp4", "127.0.0.1" }, { "udp6", "::1" } }) do
+    local kind, host = case[1], case[2]
+    it("arrive as the datagrams sent, in order, sizes kept (" .. kind .. ")",
+       function()
+      -- Equal sizes make a run; a shorter one ends it; an empty one and a
+      -- bigger one each start again.
+      local sizes = {}
+      for _ = 1, 30 do sizes[#sizes + 1] = 700 end
+      for _, n in ipairs({ 5, 0, 700, 700, 1200, 1200, 1200, 3, 9000, 9000 }) do
+        sizes[#sizes + 1] = n
+      end
+      local sent, got = {}, {}
+      T.run(function(done)
+        local server = dgram.createSocket(kind)
+        local client = dgram.createSocket(kind)
+        server:on("message", function(msg, rinfo)
+          server:send(msg, rinfo.port, rinfo.address)
+        end)
+        client:on("message", function(msg)
+          got[#got + 1] = msg
+          if #got == #sizes then
+            client:close()
+            server:close(done)
+          end
+        end)
+        server:bind(0, host, function()
+          local port = server:address().port
+          client:bind(0, host, function()
+            for i, n in ipairs(sizes) do
+              local s = (string.char(64 + i % 26)):rep(n)
+              sent[i] = s
+              client:send(s, port, host)
+            end
+          end)
+        end)
+      end)
+      assert.equal(#sent, #got)
+      for i = 1, #sent do assert.equal(sent[i], got[i]) end
+    end)
+  end
+end)

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "ludp.h"
@@ -75,6 +77,7 @@ typedef struct {
   unsigned char idle;     /* the last read found the socket empty */
   unsigned char reading;  /* read_lone delivers: recv_stop waits */
   unsigned char stopping; /* a recv_stop waits for on_recv */
+  unsigned char no_gso;   /* the kernel refused a UDP_SEGMENT send */
   int owner_ref;          /* passed first to the receive callback */
   int from_ref;           /* the string of 'from' */
   sock_addr from;         /* last peer */
@@ -754,18 +757,12 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
 /* ------------------------------------------------------- reply batches */
 
 /*
-** Sends the batched replies with sendmmsg. What the kernel cannot take now
-** (EAGAIN) goes to libuv's queue, in order; a datagram the kernel refuses
-** is reported as an 'error' and the rest still go.
+** Sends batched replies first..last-1 with sendmmsg, one message each.
+** What the kernel cannot take now (EAGAIN) goes to libuv's queue, in
+** order; a datagram the kernel refuses is reported as an 'error' and the
+** rest still go.
 */
-static void flush_batch (ludp_handle *lh) {
-  uv_os_fd_t fd;
-  unsigned i = 0, n = batch.n;
-  if (lh == NULL || batch.owner != lh) return;
-  batch.owner = NULL; /* first: what follows may start a new one */
-  batch.n = 0;
-  batch.used = 0;
-  if (uv_fileno(lh->h, &fd) != 0) return;
+static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
   while (i < n) {
     int r;
     do
@@ -791,6 +788,125 @@ static void flush_batch (ludp_handle *lh) {
     report_send_error(lh, uv_translate_sys_error(errno), &batch.aux[i].to.sa);
     i++; /* that one is lost: say so, go on */
   }
+}
+
+/*
+** Replies in a row to one peer, all of one size but the last, which may
+** be shorter, leave as one UDP_SEGMENT (GSO) message: the kernel routes
+** and builds one packet and cuts it into the datagrams at the end, each
+** as it would have been. An echo's replies to a busy client are such a
+** run; replies to many peers leave one message each, as before.
+*/
+#define GSO_SEGS 64     /* at most; the kernel takes 64 or more */
+#define GSO_BYTES 65507 /* a packet's payload, IPv4's limit */
+
+static struct {
+  struct mmsghdr msgs[BATCH_MAX];
+  struct iovec iov[BATCH_MAX];
+  unsigned first[BATCH_MAX], count[BATCH_MAX];
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } ctl[BATCH_MAX];
+} gso;
+
+static int same_peer (const sock_addr *a, const sock_addr *b) {
+  if (a->sa.sa_family != b->sa.sa_family) return 0;
+  if (a->sa.sa_family == AF_INET)
+    return a->in4.sin_port == b->in4.sin_port &&
+           a->in4.sin_addr.s_addr == b->in4.sin_addr.s_addr;
+  return a->in6.sin6_port == b->in6.sin6_port &&
+         a->in6.sin6_flowinfo == b->in6.sin6_flowinfo &&
+         a->in6.sin6_scope_id == b->in6.sin6_scope_id &&
+         memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
+/* How many replies from 'i' on make one run (1: none). */
+static unsigned run_length (unsigned i, unsigned n) {
+  size_t size = batch.aux[i].iov.iov_len, total = size;
+  unsigned j = i + 1;
+  if (size == 0) return 1;
+  while (j < n && j - i < GSO_SEGS && batch.aux[j - 1].iov.iov_len == size) {
+    size_t len = batch.aux[j].iov.iov_len;
+    if (len == 0 || len > size || total + len > GSO_BYTES ||
+        (char *)batch.aux[j].iov.iov_base !=
+          (char *)batch.aux[i].iov.iov_base + total ||
+        !same_peer(&batch.aux[j].to, &batch.aux[i].to))
+      break;
+    total += len;
+    j++;
+  }
+  return j - i;
+}
+
+/* Whether errno says the kernel does not do UDP_SEGMENT for this send. */
+static int gso_refused (int e) {
+  return e == EINVAL || e == EIO || e == EOPNOTSUPP || e == ENOPROTOOPT ||
+         e == EMSGSIZE;
+}
+
+static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
+  unsigned g = 0, i = 0, k = 0;
+  while (i < n) {
+    unsigned c = run_length(i, n);
+    struct msghdr *h = &gso.msgs[g].msg_hdr;
+    *h = batch.msgs[i].msg_hdr;
+    if (c > 1) {
+      struct cmsghdr *cm = &gso.ctl[g].align;
+      uint16_t seg = (uint16_t)batch.aux[i].iov.iov_len;
+      size_t total = 0;
+      unsigned j;
+      for (j = i; j < i + c; j++)
+        total += batch.aux[j].iov.iov_len;
+      gso.iov[g].iov_base = batch.aux[i].iov.iov_base;
+      gso.iov[g].iov_len = total;
+      h->msg_iov = &gso.iov[g];
+      h->msg_control = gso.ctl[g].buf;
+      h->msg_controllen = sizeof gso.ctl[g].buf;
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof seg);
+      memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+    }
+    gso.first[g] = i;
+    gso.count[g] = c;
+    g++;
+    i += c;
+  }
+  while (k < g) {
+    int r;
+    do
+      r = sendmmsg(fd, gso.msgs + k, g - k, 0);
+    while (r < 0 && errno == EINTR);
+    if (r > 0) {
+      k += (unsigned)r;
+      continue;
+    }
+    /* the first message left failed: its replies go one by one, which
+    ** queues or reports each as without runs */
+    if (gso.count[k] > 1 && gso_refused(errno)) extra_of(lh)->no_gso = 1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      send_each(lh, fd, gso.first[k], n);
+      return;
+    }
+    send_each(lh, fd, gso.first[k], gso.first[k] + gso.count[k]);
+    k++;
+  }
+}
+
+/* Sends the batched replies (see send_each and send_runs). */
+static void flush_batch (ludp_handle *lh) {
+  uv_os_fd_t fd;
+  unsigned n = batch.n;
+  if (lh == NULL || batch.owner != lh) return;
+  batch.owner = NULL; /* first: what follows may start a new one */
+  batch.n = 0;
+  batch.used = 0;
+  if (uv_fileno(lh->h, &fd) != 0) return;
+  if (n > 1 && !extra_of(lh)->no_gso)
+    send_runs(lh, fd, n);
+  else
+    send_each(lh, fd, 0, n);
 }
 
 /* Adds a reply to the batch; 0, or nonzero when it cannot be batched. */
