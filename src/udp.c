@@ -762,12 +762,17 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
 ** order; a datagram the kernel refuses is reported as an 'error' and the
 ** rest still go.
 */
+static int send_mmsg (uv_os_fd_t fd, struct mmsghdr *msgs, unsigned n) {
+  int r;
+  do
+    r = sendmmsg(fd, msgs, n, 0);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
 static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
   while (i < n) {
-    int r;
-    do
-      r = sendmmsg(fd, batch.msgs + i, n - i, 0);
-    while (r < 0 && errno == EINTR);
+    int r = send_mmsg(fd, batch.msgs + i, n - i);
     if (r > 0) {
       i += (unsigned)r;
       continue;
@@ -821,19 +826,20 @@ static int same_peer (const sock_addr *a, const sock_addr *b) {
          memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-/* How many replies from 'i' on make one run (1: none). */
-static unsigned run_length (unsigned i, unsigned n) {
-  size_t size = batch.aux[i].iov.iov_len, total = size;
+/* How many replies from 'i' on make one run (1: none), and their bytes.
+** batch_add lays the replies end to end in batch.data: a run's bytes are
+** one piece. */
+static unsigned run_length (unsigned i, unsigned n, size_t *total) {
+  size_t size = batch.aux[i].iov.iov_len;
   unsigned j = i + 1;
+  *total = size;
   if (size == 0) return 1;
   while (j < n && j - i < GSO_SEGS && batch.aux[j - 1].iov.iov_len == size) {
     size_t len = batch.aux[j].iov.iov_len;
-    if (len == 0 || len > size || total + len > GSO_BYTES ||
-        (char *)batch.aux[j].iov.iov_base !=
-          (char *)batch.aux[i].iov.iov_base + total ||
+    if (len == 0 || len > size || *total + len > GSO_BYTES ||
         !same_peer(&batch.aux[j].to, &batch.aux[i].to))
       break;
-    total += len;
+    *total += len;
     j++;
   }
   return j - i;
@@ -848,16 +854,13 @@ static int gso_refused (int e) {
 static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
   unsigned g = 0, i = 0, k = 0;
   while (i < n) {
-    unsigned c = run_length(i, n);
+    size_t total;
+    unsigned c = run_length(i, n, &total);
     struct msghdr *h = &gso.msgs[g].msg_hdr;
     *h = batch.msgs[i].msg_hdr;
     if (c > 1) {
       struct cmsghdr *cm = &gso.ctl[g].align;
       uint16_t seg = (uint16_t)batch.aux[i].iov.iov_len;
-      size_t total = 0;
-      unsigned j;
-      for (j = i; j < i + c; j++)
-        total += batch.aux[j].iov.iov_len;
       gso.iov[g].iov_base = batch.aux[i].iov.iov_base;
       gso.iov[g].iov_len = total;
       h->msg_iov = &gso.iov[g];
@@ -874,10 +877,7 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
     i += c;
   }
   while (k < g) {
-    int r;
-    do
-      r = sendmmsg(fd, gso.msgs + k, g - k, 0);
-    while (r < 0 && errno == EINTR);
+    int r = send_mmsg(fd, gso.msgs + k, g - k);
     if (r > 0) {
       k += (unsigned)r;
       continue;
