@@ -413,3 +413,57 @@ describe("replies batched to one peer (UDP_SEGMENT runs)", function()
     end)
   end
 end)
+
+-- A run the kernel refuses must still leave, one datagram at a time. On
+-- loopback nothing refuses one; in a private namespace (spec/netns.lua)
+-- lo's MTU is set to 1300, and a run of 1400 B replies is then refused
+-- (EMSGSIZE: a segment must fit the route's MTU) where each datagram
+-- alone is sent in IP fragments.
+describe("replies batched to one peer, UDP_SEGMENT refused", function()
+  local function netns() return require("netns") end
+  for _, case in ipairs({ { "udp4", "127.0.0.1" }, { "udp6", "::1" } }) do
+    local kind, host = case[1], case[2]
+    it("leave one by one, in order, and the socket keeps echoing (" ..
+       kind .. ")", function()
+      local ns = netns()
+      local ok, why = ns.available()
+      if not ok then return pending(why) end
+      if kind == "udp6" and not ns.features.ipv6 then
+        return pending("no IPv6 in the namespace")
+      end
+      ns.check(ns.run(string.format([=[
+        local kind, host = %q, %q
+        -- Three bursts: big replies (the run refused), big again (the
+        -- socket sends no more runs), then small ones.
+        local bursts = { { 20, 1400 }, { 20, 1400 }, { 30, 100 } }
+        local server = dgram.createSocket(kind)
+        local client = dgram.createSocket(kind)
+        local b, sent, got = 0, {}, 0
+        local function burst(port)
+          b = b + 1
+          local count, size = bursts[b][1], bursts[b][2]
+          sent, got = {}, 0
+          for i = 1, count do
+            sent[i] = string.char(64 + (b * 7 + i) %% 26):rep(size - 4) ..
+                      string.format("%%04d", i)
+            client:send(sent[i], port, host)
+          end
+        end
+        server:on("message", function(msg, rinfo)
+          server:send(msg, rinfo.port, rinfo.address)
+        end)
+        client:on("message", function(msg)
+          got = got + 1
+          eq(sent[got], msg, "burst " .. b .. ", echo " .. got)
+          if got < #sent then return end
+          if b < #bursts then return burst(server:address().port) end
+          client:close()
+          server:close(done)
+        end)
+        server:bind(0, host, function()
+          client:bind(0, host, function() burst(server:address().port) end)
+        end)
+      ]=], kind, host), { lo_mtu = 1300 }))
+    end)
+  end
+end)

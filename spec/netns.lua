@@ -20,6 +20,8 @@
 -- `eq(want, got, what)`, `done()` (prints PASS; the chunk must close its
 -- sockets) and a 5 s watchdog (exit 3). netns.check fails unless the
 -- process printed PASS and exited 0, showing its output.
+-- netns.run(chunk, { lo_mtu = 1300 }) also sets lo's MTU: what a route
+-- with a small MTU does to a send, without leaving loopback.
 
 local netns = { features = {} }
 
@@ -40,6 +42,7 @@ end
 -- multicast through it fails the run; IPv6 and veth are optional.
 local SETUP = [[
 set -e
+if [ -n "${LUDP_NS_LO_MTU:-}" ]; then ip link set lo mtu "$LUDP_NS_LO_MTU"; fi
 ip link set lo up
 ip link set lo multicast on
 ip route add 224.0.0.0/4 dev lo src 127.0.0.1
@@ -131,15 +134,19 @@ end
 ]]
 
 -- Runs chunk (Lua source) in a fresh namespace; returns the exit status
--- and the output.
-function netns.run(chunk)
+-- and the output. opts.lo_mtu: lo's MTU there.
+function netns.run(chunk, opts)
   assert(netns.available(), "netns.run without a namespace")
+  local env = ""
+  if opts and opts.lo_mtu then
+    env = "LUDP_NS_LO_MTU=" .. math.tointeger(opts.lo_mtu) .. " "
+  end
   local path = os.tmpname()
   local f = assert(io.open(path, "w"))
   -- One line for the prelude, so line numbers in errors match the chunk.
   f:write((PRELUDE:gsub("\n", " ")), "\n", chunk)
   f:close()
-  local code, out = sh("timeout 30 " .. unshare_cmd() .. " sh -c " ..
+  local code, out = sh(env .. "timeout 30 " .. unshare_cmd() .. " sh -c " ..
                        quote(SETUP) .. " netns " .. quote(BIN) .. " " ..
                        quote(path))
   os.remove(path)
