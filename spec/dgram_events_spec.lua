@@ -7,6 +7,8 @@ local T = require("ludp.test")
 
 local recorder = require("helpers").recorder
 
+local round_trips = require("helpers").round_trips
+
 describe("'message'", function()
   it("gets the datagram as a string and a fresh rinfo table each time",
      function()
@@ -50,29 +52,14 @@ describe("'message'", function()
     -- table the binding made ahead, after the reply before it had left.
     local ROUNDS = 50
     local kept, copies = {}, {}
-    T.run(function(done)
-      local server = dgram.createSocket("udp4")
-      local client = dgram.createSocket("udp4")
-      server:on("message", function(msg, rinfo)
+    round_trips(ROUNDS, {
+      request = function(_, echo, send) send((echo or "") .. "x") end,
+      before_reply = function(_, rinfo)
         kept[#kept + 1] = rinfo
         copies[#copies + 1] = { address = rinfo.address, family = rinfo.family,
                                 port = rinfo.port, size = rinfo.size }
-        server:send(msg, rinfo.port, rinfo.address)
-      end)
-      client:on("message", function(msg)
-        if #msg < ROUNDS then
-          client:send(msg .. "x", server:address().port, "127.0.0.1")
-        else
-          client:close()
-          server:close(done)
-        end
-      end)
-      server:bind(0, "127.0.0.1", function()
-        client:bind(0, "127.0.0.1", function()
-          client:send("x", server:address().port, "127.0.0.1")
-        end)
-      end)
-    end)
+      end,
+    })
     assert.equal(ROUNDS, #kept)
     local seen = {}
     for i, rinfo in ipairs(kept) do

@@ -27,6 +27,8 @@ local function fd_count()
   return n
 end
 
+local round_trips = require("helpers").round_trips
+
 local function weak() return setmetatable({}, { __mode = "v" }) end
 
 describe("a bound socket", function()
@@ -210,29 +212,22 @@ describe("the collector and lone requests", function()
     local mode = collectgarbage("generational") -- the host's mode
     collectgarbage()
     local n = 0
-    T.run(function(done)
-      local server = dgram.createSocket("udp4")
-      local client = dgram.createSocket("udp4")
-      local payload = ("x"):rep(SIZE)
-      local function request()
-        on_path = true
-        client:send(payload, server:address().port, "127.0.0.1")
-      end
-      server:on("message", function(msg, rinfo)
-        server:send(msg, rinfo.port, rinfo.address)
-        on_path = false
-      end)
-      client:on("message", function()
-        n = n + 1
+    local payload = ("x"):rep(SIZE)
+    local function request(send)
+      on_path = true
+      send(payload)
+    end
+    round_trips(ROUNDS, {
+      request = function(i, _, send)
+        if i == 1 then return request(send) end
+        timers.setImmediate(request, send)
+      end,
+      echo = function(_, i)
+        n = i
         for _ = 1, 20 do setmetatable({}, mt) end
-        if n < ROUNDS then return timers.setImmediate(request) end
-        client:close()
-        server:close(done)
-      end)
-      server:bind(0, "127.0.0.1", function()
-        client:bind(0, "127.0.0.1", request)
-      end)
-    end)
+      end,
+      after_reply = function() on_path = false end,
+    })
     collectgarbage(mode)
     assert.equal(ROUNDS, n)
     assert.is_true(runs > 0, "no collection ran: the test tested nothing")
@@ -243,27 +238,13 @@ describe("the collector and lone requests", function()
     local ROUNDS = 200
     local counts = {}
     collectgarbage("stop")
-    T.run(function(done)
-      local server = dgram.createSocket("udp4")
-      local client = dgram.createSocket("udp4")
-      server:on("message", function(msg, rinfo)
+    round_trips(ROUNDS, {
+      request = function(_, echo, send) send(echo or "x") end,
+      before_reply = function()
         local _ = ("y"):rep(2048) -- garbage a collection would free
         counts[#counts + 1] = collectgarbage("count")
-        server:send(msg, rinfo.port, rinfo.address)
-      end)
-      client:on("message", function(msg)
-        if #counts < ROUNDS then
-          return client:send(msg, server:address().port, "127.0.0.1")
-        end
-        client:close()
-        server:close(done)
-      end)
-      server:bind(0, "127.0.0.1", function()
-        client:bind(0, "127.0.0.1", function()
-          client:send("x", server:address().port, "127.0.0.1")
-        end)
-      end)
-    end)
+      end,
+    })
     local running = collectgarbage("isrunning")
     collectgarbage("restart")
     assert.is_false(running)

@@ -43,6 +43,36 @@ function helpers.with_pair(kind, body, n)
   return got
 end
 
+-- n lone round trips on 127.0.0.1: a client sends one datagram at a time
+-- to an echo server and waits for its echo. hooks.request(i, echo, send)
+-- makes request i (echo: the one before, nil for the first) by calling
+-- send(data), now or later; optional: hooks.echo(msg, i) on the client,
+-- hooks.before_reply(msg, rinfo) and hooks.after_reply() on the server.
+function helpers.round_trips(n, hooks)
+  local host = "127.0.0.1"
+  require("ludp.test").run(function(done)
+    local server = require("dgram").createSocket("udp4")
+    local client = require("dgram").createSocket("udp4")
+    local i = 0
+    local function send(data) client:send(data, server:address().port, host) end
+    server:on("message", function(msg, rinfo)
+      if hooks.before_reply then hooks.before_reply(msg, rinfo) end
+      server:send(msg, rinfo.port, rinfo.address)
+      if hooks.after_reply then hooks.after_reply() end
+    end)
+    client:on("message", function(msg)
+      i = i + 1
+      if hooks.echo then hooks.echo(msg, i) end
+      if i < n then return hooks.request(i + 1, msg, send) end
+      client:close()
+      server:close(done)
+    end)
+    server:bind(0, host, function()
+      client:bind(0, host, function() hooks.request(1, nil, send) end)
+    end)
+  end)
+end
+
 -- The messages only, for assert.same.
 function helpers.texts(got)
   local out = {}

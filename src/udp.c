@@ -489,7 +489,7 @@ static void make_spare (lua_State *L) {
 ** for the collector. The debt is lent and paid back: when nothing was
 ** due, the collector's schedule is unchanged; when a collection ran, the
 ** next one comes that much later. Not in a flood's big batches, where a
-** collection delays no one (it costs three lua_gc calls, ~175
+** collection delays no one (it costs three lua_gc calls, about 190
 ** instructions), nor when the script stopped the collector.
 */
 #define COLLECT_AHEAD 4       /* kB */
