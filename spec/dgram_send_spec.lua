@@ -412,6 +412,43 @@ describe("replies batched to one peer (UDP_SEGMENT runs)", function()
       for i = 1, #sent do assert.equal(sent[i], got[i]) end
     end)
   end
+  -- A batched reply is sent from its string's own bytes when the batch
+  -- ends: a string made in the listener, which nothing else holds, must
+  -- outlive full collections made before the batch leaves.
+  it("send strings made in the listener intact, collections between", function()
+    local count, sent, got = 40, {}, {}
+    T.run(function(done)
+      local server = dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      local n = 0
+      server:on("message", function(msg, rinfo)
+        n = n + 1
+        server:send(msg:upper() .. string.format("#%04d", n), rinfo.port,
+                    rinfo.address)
+        collectgarbage()
+      end)
+      client:on("message", function(msg)
+        got[#got + 1] = msg
+        if #got == count then
+          client:close()
+          server:close(done)
+        end
+      end)
+      server:bind(0, "127.0.0.1", function()
+        local port = server:address().port
+        client:bind(0, "127.0.0.1", function()
+          for i = 1, count do
+            sent[i] = string.char(97 + i % 26):rep(1200)
+            client:send(sent[i], port, "127.0.0.1")
+          end
+        end)
+      end)
+    end)
+    assert.equal(count, #got)
+    for i = 1, count do
+      assert.equal(sent[i]:upper() .. string.format("#%04d", i), got[i])
+    end
+  end)
 end)
 
 -- A run the kernel refuses must still leave, one datagram at a time. On

@@ -12,8 +12,9 @@
 ** the same, and the rinfo table is made ahead (see push_rinfo_table).
 ** Socket.send's reply form is done here when _fast holds the handle. A
 ** reply made while a batch of several datagrams is delivered (no
-** callback, nothing queued in libuv) is copied into the reply batch and
-** all of them leave with one sendmmsg when the batch ends, or before
+** callback, nothing queued in libuv) joins the reply batch (a string is
+** kept alive, not copied) and all of them leave with one sendmmsg when
+** the batch ends, or before
 ** anything else is done with the socket. Other sends, a lone datagram's
 ** reply among them, try uv_udp_try_send straight from the string's bytes
 ** and queue a copy only when the kernel says EAGAIN.
@@ -68,8 +69,15 @@ static struct {
     struct iovec iov;
     sock_addr to;
   } aux[BATCH_MAX];
+  unsigned anchored; /* strings on 'anchor' (see batch_add) */
   char data[BATCH_BYTES];
 } batch;
+
+/* A thread whose stack keeps the strings of batched replies alive until
+** they leave: such a reply is sent from the string's own bytes. Pushed
+** values need no write barrier (threads are traversed again at the end
+** of each cycle), and the stack is emptied by a settop. */
+static lua_State *anchor;
 
 typedef struct {
   int family;             /* AF_INET / AF_INET6 requested at creation */
@@ -847,9 +855,7 @@ static int same_peer (const sock_addr *a, const sock_addr *b) {
          memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
-/* How many replies from 'i' on make one run (1: none), and their bytes.
-** batch_add lays the replies end to end in batch.data: a run's bytes are
-** one piece. */
+/* How many replies from 'i' on make one run (1: none), and their bytes. */
 static unsigned run_length (unsigned i, unsigned n, size_t *total) {
   size_t size = batch.aux[i].iov.iov_len;
   unsigned j = i + 1;
@@ -882,9 +888,11 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
     if (c > 1) {
       struct cmsghdr *cm = &gso.ctl[g].align;
       uint16_t seg = (uint16_t)batch.aux[i].iov.iov_len;
-      gso.iov[g].iov_base = batch.aux[i].iov.iov_base;
-      gso.iov[g].iov_len = total;
-      h->msg_iov = &gso.iov[g];
+      unsigned j;
+      for (j = 0; j < c; j++) /* the run's pieces, wherever they are */
+        gso.iov[i + j] = batch.aux[i + j].iov;
+      h->msg_iov = &gso.iov[i];
+      h->msg_iovlen = c;
       h->msg_control = gso.ctl[g].buf;
       h->msg_controllen = sizeof gso.ctl[g].buf;
       cm->cmsg_level = SOL_UDP;
@@ -923,16 +931,24 @@ static void flush_batch (ludp_handle *lh) {
   batch.owner = NULL; /* first: what follows may start a new one */
   batch.n = 0;
   batch.used = 0;
-  if (uv_fileno(lh->h, &fd) != 0) return;
-  if (n > 1 && !extra_of(lh)->no_gso)
-    send_runs(lh, fd, n);
-  else
-    send_each(lh, fd, 0, n);
+  if (uv_fileno(lh->h, &fd) == 0) {
+    if (n > 1 && !extra_of(lh)->no_gso)
+      send_runs(lh, fd, n);
+    else
+      send_each(lh, fd, 0, n);
+  }
+  if (batch.anchored) { /* sent, or copied into libuv's queue */
+    batch.anchored = 0;
+    lua_settop(anchor, 0);
+  }
 }
 
-/* Adds a reply to the batch; 0, or nonzero when it cannot be batched. */
+/* Adds a reply to the batch; 0, or nonzero when it cannot be batched.
+** When 'str' is nonzero, bufs[0] is the whole of the string at that index
+** of L: it is kept on 'anchor' and sent from there, not copied. */
 static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
-                      size_t total, const struct sockaddr *sa) {
+                      size_t total, const struct sockaddr *sa, lua_State *L,
+                      int str) {
   struct msghdr *h;
   size_t off;
   unsigned i;
@@ -944,15 +960,23 @@ static int batch_add (ludp_handle *lh, const uv_buf_t *bufs, int n,
   batch.owner = lh;
   i = batch.n;
   off = batch.used;
-  for (k = 0; k < n; k++) {
-    memcpy(batch.data + off, bufs[k].base, bufs[k].len);
-    off += bufs[k].len;
+  if (str != 0 && anchor != NULL && lua_checkstack(anchor, 1)) {
+    lua_pushvalue(L, str);
+    lua_xmove(L, anchor, 1);
+    batch.anchored++;
+    batch.aux[i].iov.iov_base = bufs[0].base;
   }
+  else {
+    batch.aux[i].iov.iov_base = batch.data + off;
+    for (k = 0; k < n; k++) {
+      memcpy(batch.data + off, bufs[k].base, bufs[k].len);
+      off += bufs[k].len;
+    }
+  }
+  batch.aux[i].iov.iov_len = total;
   memcpy(&batch.aux[i].to, sa,
          sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in));
-  batch.aux[i].iov.iov_base = batch.data + batch.used;
-  batch.aux[i].iov.iov_len = total;
   h = &batch.msgs[i].msg_hdr;
   memset(h, 0, sizeof *h);
   h->msg_name = &batch.aux[i].to;
@@ -978,6 +1002,9 @@ static void udp_on_free (ludp_handle *lh) {
     batch.owner = NULL;
     batch.n = 0;
     batch.used = 0;
+    if (batch.anchored && !lh->collected && lh->L != NULL)
+      lua_settop(anchor, 0);
+    batch.anchored = 0;
   }
   if (!lh->collected && lh->L != NULL) {
     ludp_ref_clear(lh->L, &x->from_ref);
@@ -1024,11 +1051,12 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 ** Returns the bytes taken, or a negative status (UV_EAGAIN: queue it).
 */
 static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
-                     const struct sockaddr *sa, int may_defer) {
+                     const struct sockaddr *sa, int may_defer, lua_State *L,
+                     int str) {
   udp_extra *x = extra_of(lh);
   if (may_defer && x->in_batch && !lh->closing &&
       uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
-      batch_add(lh, bufs, n, total, sa) == 0)
+      batch_add(lh, bufs, n, total, sa, L, str) == 0)
     return (int)total;
   if (batch.owner == lh) flush_batch(lh); /* in order: the batch first */
   return uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
@@ -1053,7 +1081,8 @@ static int udp_send (lua_State *L) {
   if (!lua_isnil(L, 3) && (r = arg_addr(L, lh, 3, &sa)) != 0)
     return push_status(L, r);
   if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
-  r = send_now(lh, bufs, n, total, sa, lua_toboolean(L, 6));
+  r = send_now(lh, bufs, n, total, sa, lua_toboolean(L, 6), L,
+               lua_type(L, 2) == LUA_TSTRING ? 2 : 0);
   if (r >= 0) {
     lua_pushinteger(L, 0);
     lua_pushinteger(L, r);
@@ -1096,7 +1125,7 @@ static int reply (lua_State *L, ludp_handle *lh, int i) {
       parse_addr(extra_of(lh)->family, ip, iplen, (int)port, &sa) != 0)
     return 0;
   buf = uv_buf_init((char *)s, (unsigned)len);
-  return send_now(lh, &buf, 1, len, sa, 1) >= 0;
+  return send_now(lh, &buf, 1, len, sa, 1, L, i) >= 0;
 }
 
 /*
@@ -1329,6 +1358,8 @@ void ludp_open_udp (lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushboolean(L, 0);
   spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  anchor = lua_newthread(L);
+  luaL_ref(L, LUA_REGISTRYINDEX); /* for the state's life */
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");
   lua_pushcfunction(L, core_isip);
