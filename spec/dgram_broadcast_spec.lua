@@ -153,6 +153,48 @@ describe("broadcast", function()
     ]=])
   end)
 
+  -- A refused reply's report allocates while the batch is being sent; a
+  -- collection there may run a finalizer that sends on the socket. With
+  -- a minor collection at every allocation (generational, multiplier 0)
+  -- it does: each such send must leave whole, after the batch, and the
+  -- batch's replies all arrive intact.
+  it("a finalizer that sends while a batch leaves: every datagram intact",
+     function()
+    in_netns([=[
+      local s = dgram.createSocket("udp4")
+      local c = dgram.createSocket("udp4")
+      local count, echoes, fins = 30, {}, 0
+      s:on("error", function(err) eq("EACCES", err.code, "code") end)
+      s:on("message", function(msg, rinfo)
+        s:send("no", 9, "127.255.255.255")  -- refused at the batch's end
+        s:send(msg, rinfo.port, rinfo.address)
+        setmetatable({}, { __gc = function()
+          s:send(("fin"):rep(100), rinfo.port, rinfo.address)
+        end })
+      end)
+      c:on("message", function(msg)
+        if msg == ("fin"):rep(100) then fins = fins + 1
+        else echoes[#echoes + 1] = msg end
+        if #echoes == count and fins == count then
+          collectgarbage("generational", 20)
+          for i = 1, count do
+            eq(("%04d"):format(i):rep(50), echoes[i], "echo " .. i)
+          end
+          c:close()
+          s:close(done)
+        end
+      end)
+      s:bind(0, "127.0.0.1", function()
+        c:bind(0, "127.0.0.1", function()
+          collectgarbage("generational", 1)
+          for i = 1, count do
+            c:send(("%04d"):format(i):rep(50), s:address().port, "127.0.0.1")
+          end
+        end)
+      end)
+    ]=])
+  end)
+
   it("a send failing with EACCES and no callback is an 'error' event",
      function()
     in_netns([=[

@@ -79,6 +79,14 @@ static struct {
 ** of each cycle), and the stack is emptied by a settop. */
 static lua_State *anchor;
 
+/* Set while flush_batch sends. A failure's report allocates, and a
+** collection then may run a finalizer that sends: such a send leaves at
+** once (send_now), not added to the batch being sent. A finalizer runs
+** when the collector says, so no order with the batch's replies is
+** lost. (Not libuv's queue either: libuv 1.44 fails every datagram of
+** a queued sendmmsg with the first one's error.) */
+static int flushing;
+
 typedef struct {
   int family;             /* AF_INET / AF_INET6 requested at creation */
   int in_batch;           /* replies are batched (see send_now) */
@@ -932,10 +940,12 @@ static void flush_batch (ludp_handle *lh) {
   batch.n = 0;
   batch.used = 0;
   if (uv_fileno(lh->h, &fd) == 0) {
+    flushing = 1;
     if (n > 1 && !extra_of(lh)->no_gso)
       send_runs(lh, fd, n);
     else
       send_each(lh, fd, 0, n);
+    flushing = 0;
   }
   if (batch.anchored) { /* sent, or copied into libuv's queue */
     batch.anchored = 0;
@@ -1054,6 +1064,7 @@ static int send_now (ludp_handle *lh, const uv_buf_t *bufs, int n, size_t total,
                      const struct sockaddr *sa, int may_defer, lua_State *L,
                      int str) {
   udp_extra *x = extra_of(lh);
+  if (flushing) return uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
   if (may_defer && x->in_batch && !lh->closing &&
       uv_udp_get_send_queue_count(udp_of(lh)) == 0 &&
       batch_add(lh, bufs, n, total, sa, L, str) == 0)
