@@ -302,9 +302,26 @@ describe("--version and --help", function()
       local r = run({ flag })
       assert.equal(0, r.code)
       assert.equal("", r.err)
-      assert.matches("^ludp %d+%.%d+%.%d+[^\n]*\n$", r.out)
+      -- The commit built is shown when the build knows it (a git checkout).
+      local line = r.out:gsub("^(ludp %S+ %()[^;]*; ", "%1")
+      assert.matches("^ludp %d+%.%d+%.%d+ %(Lua 5%.4, libuv %d+%.%d+%.%d+%)\n$",
+                     line)
     end)
   end
+
+  it("--version names a commit of this repository, or none", function()
+    local build = run({ "--version" }).out:match("^ludp %S+ %(([^;]*); ")
+    if build then
+      local commit = build:gsub("%-dirty$", ""):match("%x+$")
+      assert.truthy(commit, build)
+      assert.is_true(os.execute("git cat-file -e " .. quote(commit)
+                                .. "^{commit} 2>/dev/null"), build)
+    else
+      local inside = io.popen("git rev-parse --is-inside-work-tree 2>/dev/null")
+      local yes = inside:read("a"); inside:close()
+      assert.are_not.equal("true\n", yes) -- a checkout's build names its commit
+    end
+  end)
 
   for _, flag in ipairs({ "--help", "-h" }) do
     it(flag .. " prints the usage and exits 0", function()

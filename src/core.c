@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ludp.h"
+#include "build_id.h"
 
 extern char **environ;
 
@@ -91,5 +92,9 @@ int luaopen_ludp_core (lua_State *L) {
   lua_setfield(L, -2, "platform");
   lua_pushliteral(L, LUDP_VERSION);
   lua_setfield(L, -2, "version");
+  lua_pushliteral(L, LUDP_BUILD); /* the commit built, "" if unknown */
+  lua_setfield(L, -2, "build");
+  lua_pushstring(L, uv_version_string());
+  lua_setfield(L, -2, "uv_version");
   return 1;
 }

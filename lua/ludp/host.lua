@@ -117,7 +117,9 @@ function host.main(progname, ...)
     return 0
   end
   if opt.version then
-    io.stdout:write(core.version, " (", _VERSION, ", libuv)\n")
+    local build = core.build ~= "" and core.build .. "; " or ""
+    io.stdout:write(core.version, " (", build, _VERSION, ", libuv ",
+                    core.uv_version, ")\n")
     if not opt.stdin and #opt.chunks == 0 and not opt.interactive
        and argv[opt.script_index] == nil then
       return 0
