@@ -25,11 +25,26 @@ _ex_cleanup() {
 }
 trap _ex_cleanup EXIT
 
-# A UDP port free on 127.0.0.1 now (the test binds it right after).
+# A UDP port free on 127.0.0.1 now (the test binds it right after), taken
+# below the kernel's ephemeral range: a socket bound to port 0 elsewhere
+# (a spec running beside the test) is never given it, so it cannot catch
+# what a client sends there before the example's server binds. Falls back
+# to port 0 when that range starts too low to leave room under it.
 free_port() {
   timeout 10 "$LUDP" -e '
-    local s = require("dgram").createSocket("udp4")
-    s:bind(0, "127.0.0.1", function() print(s:address().port); s:close() end)'
+    local lo = 32768
+    local f = io.open("/proc/sys/net/ipv4/ip_local_port_range")
+    if f then lo = f:read("n") or lo; f:close() end
+    local dgram = require("dgram")
+    local function try()
+      local s = dgram.createSocket("udp4")
+      local port = lo >= 4096 and math.random(lo // 2, lo - 1) or 0
+      s:on("error", function() s:close(); try() end) -- taken: another one
+      s:bind(port, "127.0.0.1", function()
+        print(s:address().port); s:close()
+      end)
+    end
+    try()'
 }
 
 # start NAME CMD...: runs CMD in the background, its output (both
