@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include "ludp.h"
-#include "build_id.h"
+#ifdef LUDP_BUILD_ID
+#include "build_id.h" /* the CMake build's LUDP_BUILD: cmake/build_id.cmake */
+#else
+#define LUDP_BUILD "" /* a build that does not know its commit (LuaRocks) */
+#endif
 
 extern char **environ;
 
