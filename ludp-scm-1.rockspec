@@ -43,7 +43,8 @@ build = {
     ["ludp.core"] = {
       sources = {
         "src/core.c", "src/loop.c", "src/handle.c", "src/timer.c",
-        "src/check.c", "src/signal.c", "src/dns.c", "src/udp.c",
+        "src/check.c", "src/signal.c", "src/dns.c", "src/sockaddr.c",
+        "src/udp.c", "src/udp_recv.c", "src/udp_send.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },
@@ -56,6 +57,8 @@ build = {
     ["ludp.errors"] = "lua/ludp/errors.lua",
     ["ludp.process"] = "lua/ludp/process.lua",
     ["ludp.test"] = "lua/ludp/test.lua",
+    ["ludp.validators"] = "lua/ludp/validators.lua",
+    ["ludp.socket_options"] = "lua/ludp/socket_options.lua",
     ["dgram"] = "lua/dgram.lua",
     ["events"] = "lua/events.lua",
     ["timers"] = "lua/timers.lua",

@@ -9,11 +9,19 @@
 --
 -- src/udp.c is thin, as Node's udp_wrap: its methods return libuv status
 -- codes and never raise for the system's failures. This file is Node's
--- lib/dgram.js: the forms of the arguments and their checks, the bind and
--- connect states, the queue of what is asked before the socket is ready,
--- error objects and events. User code is never called from inside the call
--- that caused it: 'listening', 'connect', 'close' and the callbacks of
--- bind, send, connect and close run later, from core.next_tick (Node's
+-- lib/dgram.js: the forms of the arguments (their checks are
+-- ludp/validators.lua, the socket options ludp/socket_options.lua), the
+-- bind and connect states, the queue of what is asked before the socket
+-- is ready, error objects and events.
+--
+-- What the binding needs from here it is handed through calls, never read
+-- from this table: the function each datagram goes to (set_onmessage,
+-- kept equal to the 'message' listeners), and whether Socket.send's
+-- reply form may be done in C (set_fast).
+--
+-- User code is never called from inside the call that caused it:
+-- 'listening', 'connect', 'close' and the callbacks of bind, send,
+-- connect and close run later, from core.next_tick (Node's
 -- process.nextTick) or from a callback of the loop.
 --
 -- Where Node leaves the order of datagrams to its lookups, this module
@@ -23,15 +31,24 @@
 
 local core = require("ludp.core")
 local errors = require("ludp.errors")
+local validators = require("ludp.validators")
+local socket_options = require("ludp.socket_options")
 local EventEmitter = require("events")
 
-local type, select, tostring, rawlen, rawget =
-  type, select, tostring, rawlen, rawget
-local tointeger, math_type, format = math.tointeger, math.type, string.format
+local type, select, tostring, rawlen =
+  type, select, tostring, rawlen
+local math_type, format = math.type, string.format
 local next_tick, isip = core.next_tick, core.isip
+local truthy, check_port, check_opt_string, check_integer,
+      check_buffer_size, not_running, check_running, raise_uv,
+      check_message, slice =
+  validators.truthy, validators.check_port, validators.check_opt_string,
+  validators.check_integer, validators.check_buffer_size,
+  validators.not_running, validators.check_running, validators.raise_uv,
+  validators.check_message, validators.slice
+local buffer_size_error = socket_options.buffer_size_error
 
--- libuv's codes are -errno on Linux, the one platform of ludp.
-local UV_EINVAL = -22
+local UV_EINVAL = core.errno.EINVAL
 
 -- Bind states and connect states, as in lib/dgram.js.
 local UNBOUND, BINDING, BOUND = 0, 1, 2
@@ -50,139 +67,12 @@ local KINDS = {
 local NO_OPTS = {}
 
 -- Largest size setsockopt takes (an int); Node reports EINVAL above it.
-local INT_MAX = 0x7fffffff
-
--- The array of pieces the C binding takes in one datagram.
-local MAX_PIECES = 64
+local INT_MAX = validators.INT_MAX
 
 local Socket = EventEmitter:extend()
 Socket.__name = "Socket"
 
 local dgram = { Socket = Socket }
-
-
--- ---------------------------------------------------------------- checks
-
--- How Node's messages show a received value: 'Received type number (7)'.
-local function received(v)
-  local t = type(v)
-  if t == "nil" then return "nil" end
-  if t == "string" then return format("type string (%q)", v) end
-  if t == "number" or t == "boolean" then
-    return "type " .. t .. " (" .. tostring(v) .. ")"
-  end
-  return "type " .. t
-end
-
--- Truth as JavaScript sees it, for the argument forms copied from Node:
--- 0 and "" are false there.
-local function truthy(v)
-  return v ~= nil and v ~= false and v ~= 0 and v ~= "" and v == v
-end
-
--- A port: an integer in 0..65535 (1..65535 unless allow_zero), else
--- ERR_SOCKET_BAD_PORT as Node's validatePort. Returns it as an integer.
-local function check_port(port, allow_zero)
-  local p = type(port) == "number" and tointeger(port) or nil
-  if p == nil or p < 0 or p > 65535 or (p == 0 and not allow_zero) then
-    errors.range_error("ERR_SOCKET_BAD_PORT", format(
-      "Port should be %s and < 65536. Received %s.",
-      allow_zero and ">= 0" or "> 0", received(port)))
-  end
-  return p
-end
-
--- nil, or a string (an address or an interface).
-local function check_opt_string(v, name)
-  if v ~= nil and type(v) ~= "string" then
-    errors.arg_type(name, "of type string", v)
-  end
-end
-
--- An integer argument (offset, length, fd), with Node's codes.
-local function check_integer(v, name)
-  if type(v) ~= "number" then errors.arg_type(name, "of type number", v) end
-  local i = tointeger(v)
-  if i == nil then
-    errors.range_error("ERR_OUT_OF_RANGE", format('The value of "%s" is ' ..
-      "out of range. It must be an integer. Received %s", name, tostring(v)))
-  end
-  return i
-end
-
--- A boolean option of a setter; numbers count as in Node (0 is false).
-local function check_flag(v, name)
-  if v == nil or v == false then return false end
-  if v == true then return true end
-  if type(v) == "number" then return v ~= 0 end
-  errors.arg_type(name, "of type boolean", v)
-end
-
--- A buffer size: an integer in 1..2^32-1, as Node's `size >>> 0 === size`
--- without its 0 (which would read instead of set).
-local function check_buffer_size(size)
-  local n = type(size) == "number" and tointeger(size) or nil
-  if n == nil or n < 1 or n > 0xffffffff then
-    errors.type_error("ERR_SOCKET_BAD_BUFFER_SIZE",
-                      "Buffer size must be a positive integer")
-  end
-  return n
-end
-
-local function not_running()
-  errors.raise("Error", "ERR_SOCKET_DGRAM_NOT_RUNNING", "Not running")
-end
-
-local function check_running(self)
-  if self._closed then not_running() end
-end
-
--- Raises the SystemError of a failed call of the binding.
-local function raise_uv(status, syscall)
-  error(errors.uv(status, syscall), 0)
-end
-
--- The message as one string or an array of strings for the binding: the
--- array is checked here, so the binding never raises.
-local function check_message(msg)
-  if type(msg) == "string" then return msg end
-  if type(msg) ~= "table" then
-    errors.arg_type("buffer", "of type string or an array of strings", msg)
-  end
-  -- Raw, as the binding reads the pieces: a __len or __index cannot
-  -- make it send something other than what was checked.
-  local n = rawlen(msg)
-  for i = 1, n do
-    local piece = rawget(msg, i)
-    if type(piece) ~= "string" then
-      errors.arg_type("buffer list arguments", "of type string", piece)
-    end
-  end
-  if n == 0 then return "" end
-  if n == 1 then return rawget(msg, 1) end
-  if n > MAX_PIECES then return table.concat(msg, "", 1, n) end
-  return msg
-end
-
--- msg:sub for send(msg, offset, length, ...): offset counts bytes from 0.
-local function slice(msg, offset, length)
-  if type(msg) ~= "string" then
-    errors.arg_type("buffer", "of type string", msg)
-  end
-  offset = check_integer(offset, "offset")
-  length = check_integer(length, "length")
-  local n = #msg
-  if offset < 0 or offset > n then
-    errors.range_error("ERR_BUFFER_OUT_OF_BOUNDS",
-                       '"offset" is outside of buffer bounds')
-  end
-  if length < 0 or length > n - offset then
-    errors.range_error("ERR_BUFFER_OUT_OF_BOUNDS",
-                       '"length" is outside of buffer bounds')
-  end
-  if offset == 0 and length == n then return msg end
-  return msg:sub(offset + 1, offset + length)
-end
 
 
 -- ---------------------------------------------------------------- lookup
@@ -205,13 +95,15 @@ end
 
 -- Whether send(msg, port, address) may take the binding's reply path
 -- (see Socket.send): bound, unconnected, open, the default lookup, nothing
--- waiting. Kept in one field, the handle or false, recomputed wherever
--- one of these changes, so the hot path reads one value instead of six.
+-- waiting. Called wherever one of these changes, to tell the binding.
 local function refresh_fast(self)
-  self._fast = self._bind_state == BOUND
-    and self._connect_state == DISCONNECTED and not self._closed
-    and not self._queue and not self._busy
-    and self._lookup == default_lookup and self._handle or false
+  local h = self._handle
+  if h then
+    h:set_fast(self._bind_state == BOUND
+      and self._connect_state == DISCONNECTED and not self._closed
+      and not self._queue and not self._busy
+      and self._lookup == default_lookup)
+  end
 end
 
 -- Resolves host with the socket's lookup; then fn(self, arg, err, ip,
@@ -258,29 +150,25 @@ local function report(self, cb, err)
   end
 end
 
--- The receive callback of the binding, one for all the sockets of a
--- family (no closure per socket). On the hot path the binding does its
--- work itself when _events.message is one function (deliver_batch in
--- src/udp.c: the same rinfo, the same call), so this runs for several
--- listeners and for failures: (self, nil, errname, status, syscall,
--- address, port), syscall "send" for a batched reply the kernel refused
--- (it had no callback), with the address and port it was sent to.
-local function receiver(family)
-  return function(self, msg, address, port, syscall, to_address, to_port)
-    if msg then
-      local rinfo = { address = address, family = family, port = port,
-                      size = #msg }
-      -- emit's work without its varargs: the listener, or the array of
-      -- them that calls each (see events.lua).
-      local listeners = self._events.message
-      if listeners then listeners(msg, rinfo) end
-    else                           -- as any failure: none after close
-      emit_error(self, errors.uv(port, syscall or "recvmsg", to_address,
-                                 to_port))
-    end
+-- The failure callback of the binding, one for all sockets (no closure
+-- per socket): onerror(self, status) for a receive error, and
+-- onerror(self, status, "send", address, port) for a batched reply the
+-- kernel refused (it had no callback). As any failure: none after close.
+-- Datagrams themselves go from the binding straight to the 'message'
+-- listeners (see Socket:_listeners_changed).
+local function on_failure(self, status, syscall, address, port)
+  emit_error(self, errors.uv(status, syscall or "recvmsg", address, port))
+end
+
+-- events.lua calls this whenever an event's listeners change: the
+-- binding calls the 'message' listener, or the array that calls them all,
+-- with (msg, rinfo) for each datagram; nil drops them, as emit would.
+function Socket:_listeners_changed(event, stored)
+  if event == "message" then
+    local h = self._handle
+    if h then h:set_onmessage(stored) end
   end
 end
-for _, kind in pairs(KINDS) do kind.receiver = receiver(kind.family) end
 
 -- The send callback of the binding, one per socket. libuv completes the
 -- sends it queued in order, so their details wait in a FIFO.
@@ -470,19 +358,6 @@ local function remove_bind_listener(self)
   end
 end
 
--- ERR_SOCKET_BUFFER_SIZE: a SystemError naming the libuv call, as Node's.
-local function buffer_size_error(status, which)
-  local syscall = "uv_" .. which .. "_buffer_size"
-  local code = core.errname(status)
-  local info = { errno = status, code = code, message = core.strerror(status),
-                 syscall = syscall }
-  local e = errors.new("SystemError", "ERR_SOCKET_BUFFER_SIZE", format(
-    "Could not get or set buffer size: %s returned %s (%s)", syscall, code,
-    info.message), 3)
-  e.info, e.errno, e.syscall = info, status, syscall
-  return e
-end
-
 -- Starts receiving, applies the buffer sizes of the options and runs what
 -- waited for the bind (lib/dgram.js's startListening, less the event).
 local function start_listening(self)
@@ -490,13 +365,15 @@ local function start_listening(self)
   self._bind_state = BOUND
   refresh_fast(self)
   if not self._closed then
-    local r = h:recv_start(self._kind.receiver, self)
+    local r = h:recv_start(on_failure)
     if r ~= 0 then report(self, nil, errors.uv(r, "recvStart")) end
     for which, size in pairs(self._opts and self._opts.buffer_sizes or {}) do
       -- above INT_MAX setsockopt cannot take it: EINVAL, as Node reports
-      local v, _, status = nil, nil, UV_EINVAL
-      if size <= INT_MAX then v, _, status = h:buffer_size(which, size) end
-      if v == nil then report(self, nil, buffer_size_error(status, which)) end
+      local status = UV_EINVAL
+      if size <= INT_MAX then status = h:buffer_size(which, size) end
+      if status ~= 0 then
+        report(self, nil, buffer_size_error(status, which))
+      end
     end
   end
   pump(self)
@@ -753,8 +630,8 @@ function Socket:remoteAddress()
   if self._connect_state ~= CONNECTED then
     errors.raise("Error", "ERR_SOCKET_DGRAM_NOT_CONNECTED", "Not connected")
   end
-  local address, port, family = self._handle:getpeername()
-  if address == nil then raise_uv(family, "getpeername") end
+  local status, address, port, family = self._handle:getpeername()
+  if status ~= 0 then raise_uv(status, "getpeername") end
   return { address = address, family = family, port = port }
 end
 
@@ -779,14 +656,15 @@ end
 
 function Socket:address()
   check_running(self)
-  local address, port, family = self._handle:getsockname()
-  if address == nil then raise_uv(family, "getsockname") end
+  local status, address, port, family = self._handle:getsockname()
+  if status ~= 0 then raise_uv(status, "getsockname") end
   return { address = address, family = family, port = port }
 end
 
--- "1.2.3.4:5" / "[::1]:5" for tostring; nil when the call fails.
-local function endpoint(address, port)
-  if address == nil then return nil end
+-- "1.2.3.4:5" / "[::1]:5" for tostring, from a status and an address;
+-- nil when the call failed.
+local function endpoint(status, address, port)
+  if status ~= 0 then return nil end
   if address:find(":", 1, true) then address = "[" .. address .. "]" end
   return address .. ":" .. port
 end
@@ -831,132 +709,8 @@ function Socket:getSendQueueCount()
   return count
 end
 
--- Gets (set false) or sets a buffer size of the kernel.
-local function buffer_size(self, which, set, size)
-  check_running(self)
-  if set then
-    size = check_buffer_size(size)
-    if size > INT_MAX then             -- setsockopt takes an int
-      error(buffer_size_error(UV_EINVAL, which), 0)
-    end
-  end
-  local v, _, status = self._handle:buffer_size(which, size)
-  if v == nil then error(buffer_size_error(status, which), 0) end
-  return v
-end
-
-function Socket:setRecvBufferSize(size)
-  buffer_size(self, "recv", true, size)
-end
-
-function Socket:setSendBufferSize(size)
-  buffer_size(self, "send", true, size)
-end
-
-function Socket:getRecvBufferSize()
-  return buffer_size(self, "recv", false)
-end
-
-function Socket:getSendBufferSize()
-  return buffer_size(self, "send", false)
-end
-
-
--- ---------------------------------------------------------------- options
-
-function Socket:setBroadcast(flag)
-  check_running(self)
-  local r = self._handle:set_broadcast(check_flag(flag, "flag"))
-  if r ~= 0 then raise_uv(r, "setBroadcast") end
-end
-
--- A TTL for the binding: libuv checks the range, so anything that is not
--- an int goes down as -1 and comes back EINVAL, as out-of-range values do.
-local function ttl_value(ttl)
-  if type(ttl) ~= "number" then errors.arg_type("ttl", "of type number", ttl) end
-  local v = tointeger(ttl)
-  if v == nil or v < -INT_MAX or v > INT_MAX then v = -1 end
-  return v
-end
-
-function Socket:setTTL(ttl)
-  check_running(self)
-  local r = self._handle:set_ttl(ttl_value(ttl))
-  if r ~= 0 then raise_uv(r, "setTTL") end
-  return ttl
-end
-
-function Socket:setMulticastTTL(ttl)
-  check_running(self)
-  local r = self._handle:set_multicast_ttl(ttl_value(ttl))
-  if r ~= 0 then raise_uv(r, "setMulticastTTL") end
-  return ttl
-end
-
-function Socket:setMulticastLoopback(flag)
-  check_running(self)
-  local r = self._handle:set_multicast_loop(check_flag(flag, "flag"))
-  if r ~= 0 then raise_uv(r, "setMulticastLoopback") end
-  return flag
-end
-
-function Socket:setMulticastInterface(iface)
-  check_running(self)
-  if type(iface) ~= "string" then
-    errors.arg_type("interfaceAddress", "of type string", iface)
-  end
-  local r = self._handle:set_multicast_interface(iface)
-  if r ~= 0 then raise_uv(r, "setMulticastInterface") end
-end
-
-local function membership(self, group, iface, join, syscall)
-  check_running(self)
-  if group == nil or group == false or group == "" then
-    errors.type_error("ERR_MISSING_ARGS",
-                      'The "multicastAddress" argument must be specified')
-  end
-  if type(group) ~= "string" then
-    errors.arg_type("multicastAddress", "of type string", group)
-  end
-  check_opt_string(iface, "interfaceAddress")
-  local r = self._handle:set_membership(group, iface, join)
-  if r ~= 0 then raise_uv(r, syscall) end
-end
-
-function Socket:addMembership(group, iface)
-  membership(self, group, iface, true, "addMembership")
-end
-
-function Socket:dropMembership(group, iface)
-  membership(self, group, iface, false, "dropMembership")
-end
-
-local function source_membership(self, source, group, iface, join, syscall)
-  check_running(self)
-  if type(source) ~= "string" then
-    errors.arg_type("sourceAddress", "of type string", source)
-  end
-  if type(group) ~= "string" then
-    errors.arg_type("groupAddress", "of type string", group)
-  end
-  check_opt_string(iface, "interfaceAddress")
-  local r = self._handle:set_source_membership(source, group, iface, join)
-  if r ~= 0 then raise_uv(r, syscall) end
-end
-
-function Socket:addSourceSpecificMembership(source, group, iface)
-  source_membership(self, source, group, iface, true,
-                    "addSourceSpecificMembership")
-end
-
-function Socket:dropSourceSpecificMembership(source, group, iface)
-  source_membership(self, source, group, iface, false,
-                    "dropSourceSpecificMembership")
-end
-
--- As in Node, no-ops on a closed socket.
--- Stricter than Node (a no-op there): API.md makes any use of a closed
--- socket raise ERR_SOCKET_DGRAM_NOT_RUNNING.
+-- Stricter than Node, where they are no-ops on a closed socket: here any
+-- use of a closed socket raises ERR_SOCKET_DGRAM_NOT_RUNNING.
 function Socket:ref()
   check_running(self)
   self._handle:ref()
@@ -1009,8 +763,8 @@ function Socket.init(self, kind, listener)
                      ipv6_only = not not opts.ipv6Only }
     end
   end
-  local h, _, status = core.udp(k.fam)
-  if h == nil then raise_uv(status, "socket") end
+  local status, h = core.udp(k.fam, self)
+  if status ~= 0 then raise_uv(status, "socket") end
   self.type = kind
   self._kind = k
   self._handle = h                 -- nil once closed
@@ -1024,11 +778,13 @@ function Socket.init(self, kind, listener)
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
   refresh_fast(self)
-  -- 13 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
+  -- 12 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
   -- and one more would double it: so the rest is in few fields that come
   -- and go (_opts, _bind_listener, _literal), on_sent lives in _inflight.
   if type(listener) == "function" then self:on("message", listener) end
 end
+
+socket_options.install(Socket)
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)

@@ -25,6 +25,11 @@
 -- changed in place: adding or removing builds a new one. So emit needs no
 -- copy to give Node's semantics (a listener removed during emit still
 -- runs, one added does not).
+--
+-- A subclass that must know when an event's listeners change (dgram hands
+-- its sockets' 'message' listeners to C) defines the method
+-- _listeners_changed(self, event, stored): every change goes through
+-- store() below and calls it with what is now stored (nil for none).
 
 local errors = require("ludp.errors")
 
@@ -104,6 +109,13 @@ function EventEmitter:extend()
   return setmetatable(cls, { __index = self })
 end
 
+-- The one place an event's listeners are stored.
+local function store(self, events, event, stored)
+  events[event] = stored
+  local changed = self._listeners_changed
+  if changed then changed(self, event, stored) end
+end
+
 local function remove_name(names, event)
   for i = #names, 1, -1 do
     if names[i] == event then
@@ -152,10 +164,10 @@ local function add_listener(self, event, fn, prepend)
       table.move(old, 1, n, 1, list)
       list[n + 1] = fn
     end
-    events[event] = list
+    store(self, events, event, list)
   else
     self._names[#self._names + 1] = event
-    events[event] = fn
+    store(self, events, event, fn)
   end
   local max = self:getMaxListeners()
   if max > 0 and n + 1 > max then warn_max(self, event, n + 1, max) end
@@ -207,13 +219,13 @@ function EventEmitter:removeListener(event, fn)
     local l = old[i]
     if l == fn or originals[l] == fn then
       if n == 1 then
-        events[event] = nil
         remove_name(self._names, event)
+        store(self, events, event, nil)
       elseif n == 2 then
-        events[event] = old[3 - i]
+        store(self, events, event, old[3 - i])
       else
         local list = table.move(old, 1, i - 1, 1, setmetatable({}, Listeners))
-        events[event] = table.move(old, i + 1, n, i, list)
+        store(self, events, event, table.move(old, i + 1, n, i, list))
       end
       if events.removeListener then
         self:emit("removeListener", event, originals[l] or l)
@@ -231,10 +243,12 @@ function EventEmitter:removeAllListeners(event)
   if not events.removeListener then
     -- Nobody watches removals: just drop the lists.
     if event == nil then
+      local names = self._names
       self._events, self._names = {}, {}
+      for i = 1, #names do store(self, events, names[i], nil) end
     elseif events[event] then
-      events[event] = nil
       remove_name(self._names, event)
+      store(self, events, event, nil)
     end
     return self
   end

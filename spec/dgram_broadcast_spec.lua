@@ -155,9 +155,12 @@ describe("broadcast", function()
 
   -- A refused reply's report allocates while the batch is being sent; a
   -- collection there may run a finalizer that sends on the socket. With
-  -- a minor collection at every allocation (generational, multiplier 0)
-  -- it does: each such send must leave whole, after the batch, and the
-  -- batch's replies all arrive intact.
+  -- the incremental collector always in a cycle (a pause of 1%, a full
+  -- collection first so that the pause is counted from now, whatever the
+  -- generational collector's pacing left), steps run finalizers at every
+  -- few allocations, those of the flush included: each such send must
+  -- leave whole, after the batch, and the batch's replies all arrive
+  -- intact.
   it("a finalizer that sends while a batch leaves: every datagram intact",
      function()
     in_netns([=[
@@ -186,7 +189,8 @@ describe("broadcast", function()
       end)
       s:bind(0, "127.0.0.1", function()
         c:bind(0, "127.0.0.1", function()
-          collectgarbage("generational", 1)
+          collectgarbage("incremental", 1, 100)
+          collectgarbage()
           for i = 1, count do
             c:send(("%04d"):format(i):rep(50), s:address().port, "127.0.0.1")
           end

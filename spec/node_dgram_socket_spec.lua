@@ -156,17 +156,17 @@ describe("Node's dgram socket tests", function()
   end)
 
   -- Node's test calls the handle's onmessage with an error; here the
-  -- function the binding calls for each datagram is taken where dgram.lua
-  -- gives it to the binding, and called with an error status.
+  -- failure callback is taken where dgram.lua gives it to the binding
+  -- (recv_start), and called with an error status.
   it("test-dgram-recv-error: a receive error is an 'error' with syscall " ..
      "recvmsg, and no 'message'", function()
     T.run(function(done)
       local s = dgram.createSocket("udp4")
-      local real, onmessage = s._handle, nil
+      local real, onerror = s._handle, nil
       s._handle = setmetatable({
-        recv_start = function(_, fn, owner)
-          onmessage = function(...) return fn(owner, ...) end
-          return real:recv_start(fn, owner)
+        recv_start = function(_, fn)
+          onerror = function(...) return fn(s, ...) end
+          return real:recv_start(fn)
         end,
       }, { __index = function(_, k)
         return function(_, ...) return real[k](real, ...) end
@@ -179,7 +179,7 @@ describe("Node's dgram socket tests", function()
         assert.matches("^SystemError %[%u+%]: recvmsg", tostring(err))
       end))
       s:on("message", T.expect(nil, 0))
-      s:bind(T.expect(function() onmessage(nil, "EIO", -5) end))
+      s:bind(T.expect(function() onerror(core.errno.EIO) end))
     end)
   end)
 end)

@@ -116,7 +116,7 @@ describe("the REPL on a terminal", function()
     t:expect_cursor_line("> y = 1")
 
     -- from this process, another than the REPL's
-    local u = core.udp(4)
+    local _, u = core.udp(4)
     assert.are.equal(0, u:bind("127.0.0.1", 0))
     local status = u:send("ping", "127.0.0.1", port)
     u:close()

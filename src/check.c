@@ -21,13 +21,13 @@ static void on_idle (uv_idle_t *i) {
 }
 
 static int check_new (lua_State *L) {
-  ludp_handle *lh = ludp_handle_new(L, CHECK_T, sizeof(uv_check_t));
+  ludp_handle *lh = ludp_handle_new(L, CHECK_T, sizeof(uv_check_t), 0);
   uv_check_init(ludp_loop(), (uv_check_t *)lh->h);
   return 1;
 }
 
 static int idle_new (lua_State *L) {
-  ludp_handle *lh = ludp_handle_new(L, IDLE_T, sizeof(uv_idle_t));
+  ludp_handle *lh = ludp_handle_new(L, IDLE_T, sizeof(uv_idle_t), 0);
   uv_idle_init(ludp_loop(), (uv_idle_t *)lh->h);
   return 1;
 }

@@ -75,15 +75,63 @@ static int core_isatty (lua_State *L) {
   return 1;
 }
 
+/* core.guess_handle(fd) -> "UDP", "TCP", "PIPE", "TTY", "FILE" or
+** "UNKNOWN", the names of Node's guessHandleType (bind({ fd }) checks). */
+static int core_guess_handle (lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  const char *name = "UNKNOWN";
+  if (fd >= 0 && fd <= 0x7fffffff) {
+    switch (uv_guess_handle((uv_file)fd)) {
+      case UV_UDP:
+        name = "UDP";
+        break;
+      case UV_TCP:
+        name = "TCP";
+        break;
+      case UV_NAMED_PIPE:
+        name = "PIPE";
+        break;
+      case UV_TTY:
+        name = "TTY";
+        break;
+      case UV_FILE:
+        name = "FILE";
+        break;
+      default:
+        break;
+    }
+  }
+  lua_pushstring(L, name);
+  return 1;
+}
+
+/* core.errno: libuv's error codes by name ({ EINVAL = -22, ... }), the
+** statuses the binding returns, so that Lua copies none of them. */
+static void push_errno (lua_State *L) {
+  lua_createtable(L, 0, 80);
+#define ERRNO_FIELD(name, _)     \
+  lua_pushinteger(L, UV_##name); \
+  lua_setfield(L, -2, #name);
+  UV_ERRNO_MAP(ERRNO_FIELD)
+#undef ERRNO_FIELD
+}
+
 static const luaL_Reg core_funcs[] = {
-  {"isatty", core_isatty},     {"errname", core_errname},
-  {"strerror", core_strerror}, {"hrtime", core_hrtime},
-  {"exit", core_exit},         {"environ", core_environ},
-  {"setenv", core_setenv},     {NULL, NULL},
+  {"isatty", core_isatty},
+  {"errname", core_errname},
+  {"strerror", core_strerror},
+  {"hrtime", core_hrtime},
+  {"exit", core_exit},
+  {"environ", core_environ},
+  {"setenv", core_setenv},
+  {"guess_handle", core_guess_handle},
+  {NULL, NULL},
 };
 
 int luaopen_ludp_core (lua_State *L) {
   luaL_newlib(L, core_funcs);
+  push_errno(L);
+  lua_setfield(L, -2, "errno");
   ludp_open_loop(L);
   ludp_open_timer(L);
   ludp_open_check(L);

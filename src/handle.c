@@ -28,11 +28,12 @@ void ludp_ref_clear (lua_State *L, int *ref) {
 }
 
 
-ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size) {
+ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size,
+                              int nuv) {
   ludp_handle **box;
   ludp_handle *lh;
   ludp_gc_point(L);
-  box = lua_newuserdatauv(L, sizeof(*box), 0);
+  box = lua_newuserdatauv(L, sizeof(*box), nuv);
   *box = NULL; /* closed state until all is ready */
   luaL_setmetatable(L, tname);
   lh = calloc(1, LUDP_HANDLE_OFFSET + size);
@@ -121,14 +122,15 @@ static void on_close (uv_handle_t *h) {
   free(lh);
 }
 
-/* h:close([fn]): closes once; fn runs in the close callback. */
+/* h:close([fn]) -> status: closes once (UV_EALREADY after that); fn
+** runs in the close callback. */
 static int handle_close (lua_State *L) {
   ludp_handle **box = check_box(L, 1);
   ludp_handle *lh;
   ludp_gc_point(L);
   lh = *box;
   if (lh == NULL || lh->closing) {
-    lua_pushboolean(L, 0);
+    lua_pushinteger(L, UV_EALREADY);
     return 1;
   }
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -137,7 +139,7 @@ static int handle_close (lua_State *L) {
   if (lh->on_close) lh->on_close(lh);
   lh->closing = 1;
   uv_close(lh->h, on_close);
-  lua_pushboolean(L, 1);
+  lua_pushinteger(L, 0);
   return 1;
 }
 
@@ -210,11 +212,4 @@ void ludp_handle_type (lua_State *L, const char *tname,
 int ludp_push_uverr (lua_State *L, int status) {
   lua_pushstring(L, uv_err_name(status));
   return 1;
-}
-
-int ludp_fail (lua_State *L, int status) {
-  lua_pushnil(L);
-  ludp_push_uverr(L, status);
-  lua_pushinteger(L, status);
-  return 3;
 }

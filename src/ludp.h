@@ -83,9 +83,11 @@ typedef struct ludp_handle {
 /* The uv handle of a box sits after the struct, suitably aligned. */
 #define LUDP_HANDLE_OFFSET ((sizeof(ludp_handle) + 15) & ~(size_t)15)
 
-/* Creates a box with metatable 'tname' holding a new handle of 'size'
-** bytes; pushes the box. The caller initialises the uv handle. */
-ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size);
+/* Creates a box with metatable 'tname' and 'nuv' user values holding a
+** new handle of 'size' bytes; pushes the box. The caller initialises the
+** uv handle. */
+ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size,
+                              int nuv);
 
 /* Checks that argument 'arg' is an open handle box of the type whose
 ** method is running (its metatable is upvalue 1: see ludp_handle_type). */
@@ -111,9 +113,6 @@ void ludp_handle_type (lua_State *L, const char *tname,
 
 /* Pushes the error name of a negative libuv status ("EADDRINUSE"). */
 int ludp_push_uverr (lua_State *L, int status);
-
-/* Pushes nil, name, status for a failed call; returns 3. */
-int ludp_fail (lua_State *L, int status);
 
 /* ----------------------------------------------------------- submodules */
 

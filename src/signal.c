@@ -63,7 +63,7 @@ static void on_signal (uv_signal_t *s, int num) {
 }
 
 static int signal_new (lua_State *L) {
-  ludp_handle *lh = ludp_handle_new(L, SIGNAL_T, sizeof(uv_signal_t));
+  ludp_handle *lh = ludp_handle_new(L, SIGNAL_T, sizeof(uv_signal_t), 0);
   uv_signal_init(ludp_loop(), (uv_signal_t *)lh->h);
   return 1;
 }

@@ -19,7 +19,7 @@ static void on_timer (uv_timer_t *t) {
 
 /* core.timer() -> box */
 static int timer_new (lua_State *L) {
-  ludp_handle *lh = ludp_handle_new(L, TIMER_T, sizeof(uv_timer_t));
+  ludp_handle *lh = ludp_handle_new(L, TIMER_T, sizeof(uv_timer_t), 0);
   uv_timer_init(ludp_loop(), (uv_timer_t *)lh->h);
   return 1;
 }

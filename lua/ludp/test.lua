@@ -83,9 +83,9 @@ end
 -- A free UDP port on 127.0.0.1 (it may be taken by someone else later:
 -- prefer binding to port 0 and reading address().port).
 function T.port(family)
-  local u = core.udp(family == 6 and 6 or 4)
+  local _, u = core.udp(family == 6 and 6 or 4)
   u:bind(family == 6 and "::1" or "127.0.0.1", 0)
-  local _, port = u:getsockname()
+  local _, _, port = u:getsockname()
   u:close()
   core.run("nowait")
   return port

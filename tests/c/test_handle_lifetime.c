@@ -59,7 +59,8 @@ int main (void) {
   lua_setglobal(L, "core");
 
   /* An unbound socket nobody reaches: collected, closed, freed. */
-  run(L, "local core, t = ..., {} ; for i = 1, 100 do t[i] = core.udp(4) end");
+  run(L, "local core, t = ..., {}\n"
+         "for i = 1, 100 do t[i] = select(2, core.udp(4, {})) end");
   ASSERT(open_handles() == 100);
   full_gc(L);
   ASSERT(open_handles() == 0);
@@ -68,19 +69,20 @@ int main (void) {
   /* A receiving socket with no Lua reference stays alive and receives. */
   run(L,
       "local core = ...\n"
-      "local u = core.udp(4)\n"
+      "local _, u = core.udp(4, {})\n"
       "assert(u:bind('127.0.0.1', 0) == 0)\n"
-      "local _, port = u:getsockname()\n"
+      "local _, _, port = u:getsockname()\n"
       "got = 0\n"
-      "assert(u:recv_start(function(_, msg) got = got + 1\n"
+      "u:set_onmessage(function(msg) got = got + 1\n"
       "  if msg == 'close' then u:close(function() closed = true end) end\n"
-      "end) == 0)\n"
+      "end)\n"
+      "assert(u:recv_start(function() error('no') end) == 0)\n"
       "target = port");
   full_gc(L);
   ASSERT(open_handles() == 1);
   run(L,
       "local core = ...\n"
-      "local c = core.udp(4)\n"
+      "local _, c = core.udp(4)\n"
       "assert(c:send('hello', '127.0.0.1', target) == 0)\n"
       "assert(c:send('close', '127.0.0.1', target) == 0)\n"
       "c:close()");
@@ -104,8 +106,9 @@ int main (void) {
   /* Open handles at lua_close are closed by __gc, without Lua calls. */
   run(L,
       "local core = ...\n"
-      "keep = core.udp(6)\n"
+      "keep = select(2, core.udp(6, {}))\n"
       "assert(keep:bind('::1', 0) == 0)\n"
+      "keep:set_onmessage(function() error('no') end)\n"
       "assert(keep:recv_start(function() error('no') end) == 0)\n"
       "keep2 = core.timer()\n"
       "keep2:start(100000, 0, function() error('no') end)\n"

@@ -45,7 +45,7 @@ local function binding(fam, address, port)
   if kind ~= 0 and kind ~= 4 and kind ~= 6 then
     fz.fail("isip returned " .. tostring(kind))
   end
-  local h = core.udp(fam)
+  local _, h = core.udp(fam)
   local bind_port = NETNS and port or 0
   check_status("bind", pcall(h.bind, h, address, bind_port))
   local ok = h:bind(fam == 6 and "::1" or "127.0.0.1", 0) == 0

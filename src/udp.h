@@ -1,0 +1,152 @@
+/*
+** udp.h
+** Internal interface of the UDP rooms: udp.c (the binding of uv_udp_t:
+** methods, options, lifetime), udp_recv.c (the receive engine) and
+** udp_send.c (sends and the reply batcher). It holds what they share: a
+** socket's extra state after its uv_udp_t, the engine's state for the
+** loop, and the few calls between the rooms.
+*/
+
+#ifndef LUDP_UDP_H
+#define LUDP_UDP_H
+
+/* Each file that includes this defines _GNU_SOURCE first (mmsghdr). */
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ludp.h"
+#include "sockaddr.h"
+
+/* --------------------------------------------------------- one socket */
+
+/*
+** The user values of a UDP box. Kept there rather than in the registry,
+** so that a box nobody reaches is collected with its listener and owner
+** even when they refer back to it.
+*/
+enum {
+  UDP_UV_ONMESSAGE = 1, /* onmessage(msg, rinfo), or nil: set_onmessage */
+  UDP_UV_OWNER,         /* the Lua object callbacks get: core.udp's 2nd */
+  UDP_UV_PEER,          /* the string of the last peer ('from') */
+  UDP_NUV = UDP_UV_PEER
+};
+
+typedef struct {
+  int family;             /* AF_INET / AF_INET6 requested at creation */
+  unsigned char in_batch; /* replies are batched (see udp_send_now) */
+  unsigned char fast;     /* Socket.send's reply form may be done in C */
+  unsigned char idle;     /* the last read found the socket empty */
+  unsigned char reading;  /* read_lone delivers: recv_stop waits */
+  unsigned char stopping; /* a recv_stop waits for on_recv */
+  unsigned char no_gso;   /* the kernel refused a UDP_SEGMENT send */
+  ludp_sockaddr from;     /* the last peer (UDP_UV_PEER is its string) */
+} udp_extra;
+
+#define UDP_SIZE (sizeof(uv_udp_t) + sizeof(udp_extra))
+
+static inline uv_udp_t *udp_of (ludp_handle *lh) {
+  return (uv_udp_t *)lh->h;
+}
+
+static inline udp_extra *udp_extra_of (ludp_handle *lh) {
+  return (udp_extra *)((char *)lh->h + sizeof(uv_udp_t));
+}
+
+/* ------------------------------------------------- the engine's state */
+
+/* Receive: libuv's recvmmsg reads up to RECV_WIDTH datagrams, each into
+** its own 64 KiB slice of one buffer that every socket shares (a batch
+** is consumed at once); pages never written to cost no memory. */
+#define RECV_WIDTH 20
+#define RECV_SLICE (64 * 1024)
+#define PENDING_MAX 64
+
+/* Reply batches: replies made while a receive batch is delivered. */
+#define BATCH_MAX 64
+#define BATCH_BYTES (256 * 1024)
+
+/* Counters of the paths datagrams take, for specs and benchmarks: a
+** refactor that loses a fast path fails a spec (core.udp_paths()). */
+typedef struct {
+  lua_Integer read_lone;     /* datagrams read alone with recvmsg */
+  lua_Integer read_mmsg;     /* datagrams read by libuv's recvmmsg */
+  lua_Integer delivered;     /* datagrams handed to an onmessage */
+  lua_Integer reply_fast;    /* Socket.send calls done in C, no Lua */
+  lua_Integer batched;       /* replies that joined a reply batch */
+  lua_Integer sendmmsg;      /* sendmmsg calls that sent batched replies */
+  lua_Integer gso_sends;     /* UDP_SEGMENT messages among them */
+  lua_Integer gso_datagrams; /* the datagrams those carried */
+  lua_Integer try_send;      /* datagrams sent with uv_udp_try_send */
+  lua_Integer queued;        /* datagrams copied into libuv's queue */
+} udp_paths;
+
+/*
+** Everything the UDP rooms keep between calls, for the one loop of the
+** process (ludp_loop(): libuv's default loop) and the Lua state that
+** runs it. In static memory: a socket pays nothing for it, and pages
+** never written (most of the buffers) cost nothing.
+*/
+typedef struct {
+  struct { /* udp_recv.c */
+    char buf[RECV_WIDTH * RECV_SLICE];
+    uv_udp_t *drained; /* the socket whose last read came back short */
+    unsigned chunks;   /* datagrams of the current recvmmsg so far */
+    struct {           /* datagrams waiting for one protected call */
+      ludp_handle *lh;
+      unsigned n, next; /* 'next' survives an error thrown by a listener */
+      struct {
+        const char *base;
+        size_t len;
+        ludp_sockaddr from;
+      } d[PENDING_MAX];
+    } pending;
+    int spare_ref; /* registry slot: the next rinfo table, or false */
+  } recv;
+  struct {              /* udp_send.c */
+    ludp_handle *owner; /* the socket the batched replies leave by */
+    unsigned n;         /* replies waiting */
+    size_t used;        /* bytes of 'data' used */
+    struct mmsghdr msgs[BATCH_MAX];
+    struct { /* what msgs[i] points to */
+      struct iovec iov;
+      ludp_sockaddr to;
+    } aux[BATCH_MAX];
+    unsigned anchored; /* strings kept on 'anchor' */
+    lua_State *anchor; /* a thread whose stack keeps them alive */
+    int flushing;      /* set while the batch leaves (see udp_send_now) */
+    char data[BATCH_BYTES];
+  } batch;
+  ludp_addr_cache dst; /* the last destination parsed */
+  udp_paths paths;
+} udp_engine;
+
+extern udp_engine ludp_udp;
+
+/* ------------------------------------------------ calls between rooms */
+
+/* udp.c: the handle at 1 (an open UDP box); replies still batched leave
+** first, so that anything done with the socket comes after them. */
+ludp_handle *udp_check (lua_State *L);
+
+/* udp.c: pushes the box's onerror and owner; 0 (nothing pushed) when the
+** socket is not receiving or its state is gone. */
+int udp_push_onerror (lua_State *L, ludp_handle *lh);
+
+/* udp.c: parses the ip string and port at 'i', 'i+1' for the socket. */
+int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
+                  const struct sockaddr **sa);
+
+/* udp_recv.c */
+int udp_recv_start (lua_State *L);
+int udp_recv_stop (lua_State *L);
+void udp_recv_close (ludp_handle *lh);
+void udp_recv_open (lua_State *L);
+
+/* udp_send.c */
+int udp_send (lua_State *L);
+void udp_flush (ludp_handle *lh);
+void udp_send_free (ludp_handle *lh);
+void udp_send_owner (lua_State *L, int owner, int box);
+void udp_send_open (lua_State *L);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+** udp_recv.c
+** The receive engine of UDP sockets, beside libuv's own reading: which
+** datagrams are read how (recvmsg for the first after an empty socket,
+** libuv's recvmmsg for the rest, an empty buffer to stop reading a
+** drained socket), and their delivery to Lua: under one protected call
+** per batch, each datagram is passed as (msg, rinfo) to the function
+** dgram.lua handed the socket (set_onmessage), with the rinfo table made
+** ahead and the peer's string reused while the peer stays the same.
+** Replies made meanwhile are batched by udp_send.c; they leave when the
+** batch has been delivered.
+*/
+
+#define _GNU_SOURCE /* recvmsg flags, mmsghdr in udp.h */
+#include <errno.h>
+#include <string.h>
+
+#include "udp.h"
+
+#define R (ludp_udp.recv)
+#define P (ludp_udp.recv.pending)
+
+static int can_deliver (ludp_handle *lh) {
+  return !lh->closing && lh->cb_ref != LUA_NOREF && !ludp_failed();
+}
+
+/* Reports a receive failure as onerror(owner, status), under its own
+** protected call. */
+static void report_recv_failure (ludp_handle *lh, int status) {
+  lua_State *L = lh->L;
+  ludp_push_handler(L);
+  if (!udp_push_onerror(L, lh)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushinteger(L, status);
+  ludp_call_h(L, 2);
+}
+
+
+/* ---------------------------------------------------------------- rinfo */
+
+/* Upvalues of deliver_batch: the names it writes. */
+enum {
+  UP_ADDRESS = 1,
+  UP_FAMILY,
+  UP_PORT,
+  UP_SIZE,
+  UP_IPV4,
+  UP_IPV6,
+  UP_COUNT = UP_IPV6
+};
+static const char *const up_names[] = {"address", "family", "port",
+                                       "size",    "IPv4",   "IPv6"};
+static const char deliver_key = 0; /* its registry key, by address */
+
+/*
+** rinfo tables are made one ahead: when a batch has been delivered and
+** its replies have left, the next datagram's table is made, with its four
+** keys in the order dgram's rinfo has them (the values are placeholders).
+** A lone request's reply then does not wait for a new table and four new
+** keys, the largest cost of the C side after the CPU had slept. Each
+** table is handed out once: a kept rinfo never changes.
+*/
+
+/* Pushes a table for rinfo: the spare when there is one, else a new one. */
+static void push_rinfo_table (lua_State *L) {
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref); /* handed out: once */
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 4);
+}
+
+/* Makes the spare if it was handed out; called from deliver_batch. */
+static void make_spare (lua_State *L) {
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  lua_pushinteger(L, 0);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  lua_pushinteger(L, 0);
+  lua_rawset(L, -3);
+  lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref);
+}
+
+/* Pushes the address string of peer 'sa', reusing the last one (the
+** box's UDP_UV_PEER; the box is at 1) when the peer is the same: a
+** server mostly hears the same few peers. */
+static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
+  if (ludp_sockaddr_same_ip(&x->from.sa, sa)) {
+    if (lua_getiuservalue(L, 1, UDP_UV_PEER) == LUA_TSTRING) return;
+    lua_pop(L, 1);
+  }
+  ludp_push_ip(L, sa);
+  memcpy(&x->from, sa, ludp_sockaddr_len(sa));
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, UDP_UV_PEER);
+}
+
+/* Pushes datagram i's msg and rinfo. */
+static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
+  const struct sockaddr *from = &P.d[i].from.sa;
+  lua_pushlstring(L, P.d[i].base, P.d[i].len);
+  push_rinfo_table(L); /* fields in rinfo's order: see make_spare */
+  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  push_peer(L, x, from);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  lua_pushvalue(L, lua_upvalueindex(x->family == AF_INET6 ? UP_IPV6 : UP_IPV4));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  lua_pushinteger(L, ludp_sockaddr_port(from));
+  lua_rawset(L, -3);
+  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  lua_pushinteger(L, (lua_Integer)P.d[i].len);
+  lua_rawset(L, -3);
+}
+
+
+/* ------------------------------------------------------------ delivery */
+
+/*
+** After a lone datagram's reply, or a few, a collection due within the
+** next COLLECT_AHEAD kB of allocation runs now, when the replies have
+** left, rather than from the next datagram's allocations, on its way to
+** its reply: a request whose handler allocates less than that never waits
+** for the collector. The debt is lent and paid back: when nothing was
+** due, the collector's schedule is unchanged; when a collection ran, the
+** next one comes that much later. Not in a flood's big batches, where a
+** collection delays no one, nor when the script stopped the collector.
+*/
+#define COLLECT_AHEAD 4       /* kB */
+#define COLLECT_AHEAD_BATCH 4 /* datagrams: at most this many in the batch */
+
+static void collect_ahead (lua_State *L) {
+  if (P.n > COLLECT_AHEAD_BATCH || !lua_gc(L, LUA_GCISRUNNING)) return;
+  lua_gc(L, LUA_GCSTEP, COLLECT_AHEAD);
+  lua_gc(L, LUA_GCSTEP, -COLLECT_AHEAD);
+}
+
+/*
+** Protected, with the socket's box at 1: each datagram waiting goes to
+** the socket's onmessage as (msg, rinfo), read again for each (a
+** listener may change it); with none it is dropped, as Node's emit drops
+** it. After each, what follows any callback (the nextTick queue). Then
+** the replies leave, and the next rinfo table is made. A protected call
+** per datagram would cost as much as the rest of the C side of receiving.
+*/
+static int deliver_batch (lua_State *L) {
+  ludp_handle *lh = P.lh;
+  udp_extra *x;
+  int same;
+  if (lh == NULL || lh->self_ref == LUA_NOREF) return 0; /* not from deliver */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref);
+  same = lua_rawequal(L, 1, -1);
+  lua_pop(L, 1);
+  if (!same) return 0;
+  x = udp_extra_of(lh);
+  while (P.next < P.n && can_deliver(lh)) {
+    unsigned i = P.next++;
+    if (lua_getiuservalue(L, 1, UDP_UV_ONMESSAGE) == LUA_TNIL)
+      lua_pop(L, 1);
+    else {
+      push_datagram(L, x, i);
+      ludp_udp.paths.delivered++;
+      lua_call(L, 2, 0);
+    }
+    ludp_after_callback(L);
+  }
+  udp_flush(lh); /* the replies first: what follows is not on their way */
+  collect_ahead(L);
+  make_spare(L);
+  return 0;
+}
+
+/* Delivers what waits; the replies made meanwhile leave together. */
+static void deliver (ludp_handle *lh) {
+  lua_State *L = lh->L;
+  udp_extra *x = udp_extra_of(lh);
+  /* A lone datagram's reply goes at once: nothing would share its
+  ** sendmmsg, and it leaves before the way back out of the Lua call. */
+  x->in_batch = P.n - P.next > 1;
+  while (P.next < P.n && can_deliver(lh) && lh->self_ref != LUA_NOREF) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &deliver_key);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref); /* the box */
+    ludp_call(L, 1); /* an error: reported, and the loop goes on */
+  }
+  P.lh = NULL;
+  P.n = P.next = 0;
+  x->in_batch = 0;
+  /* deliver_batch flushed, unless a listener's error cut it short */
+  udp_flush(lh);
+  ludp_after_callback(L); /* the errors of refused replies, if any */
+}
+
+
+/* ------------------------------------------------------------- reading */
+
+/*
+** After a recvmmsg that returned fewer datagrams than it had room for, the
+** socket is empty: libuv would still read once more, only to get EAGAIN.
+** An empty buffer instead makes libuv stop reading (it reports ENOBUFS,
+** which on_recv ignores); epoll is level-triggered, so a datagram that
+** arrives meanwhile wakes the loop again.
+**
+** The first read after the socket was found empty is most often of one
+** datagram: a request. recvmmsg costs such a request more than recvmsg
+** before its reply can leave, so read_lone reads it with recvmsg and
+** delivers it from on_alloc; then libuv's recvmmsg reads what else came,
+** or finds the socket empty (as plain C on libuv does, after the reply).
+** A busy socket, never found empty, is read by recvmmsg only.
+*/
+
+/*
+** Reads one datagram with recvmsg and delivers it (see above). Returns 1
+** when libuv should read on, 0 when the socket was empty, failed (the
+** failure is reported as libuv's would be) or stopped receiving. While it
+** delivers, a recv_stop waits for on_recv, which libuv calls as soon as
+** on_alloc returns: stopped now, libuv would call a NULL callback.
+*/
+static int read_lone (ludp_handle *lh) {
+  udp_extra *x = udp_extra_of(lh);
+  struct msghdr m;
+  struct iovec iov;
+  uv_os_fd_t fd;
+  ssize_t n;
+  if (P.n > 0 || !can_deliver(lh) || uv_fileno(lh->h, &fd) != 0)
+    return 1; /* libuv reads as usual */
+  iov.iov_base = R.buf;
+  iov.iov_len = RECV_SLICE;
+  memset(&m, 0, sizeof m);
+  m.msg_name = &P.d[0].from;
+  m.msg_namelen = sizeof P.d[0].from;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  do
+    n = recvmsg(fd, &m, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  x->reading = 1;
+  if (n >= 0) {
+    ludp_udp.paths.read_lone++;
+    P.lh = lh;
+    P.d[0].base = R.buf;
+    P.d[0].len = (size_t)n;
+    P.n = 1;
+    deliver(lh);
+  }
+  else if (errno == EAGAIN || errno == EWOULDBLOCK)
+    x->idle = 1;
+  else
+    report_recv_failure(lh, uv_translate_sys_error(errno));
+  x->reading = 0;
+  return n >= 0 && can_deliver(lh) && !x->stopping;
+}
+
+static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  ludp_handle *lh = h->data;
+  udp_extra *x = udp_extra_of(lh);
+  (void)suggested;
+  buf->base = NULL;
+  buf->len = 0;
+  if (R.drained == (uv_udp_t *)h) {
+    R.drained = NULL;
+    x->idle = 1;
+    return;
+  }
+  R.drained = NULL;
+  if (x->idle) {
+    x->idle = 0;
+    if (!read_lone(lh)) return; /* nothing more now, or stopped */
+  }
+  R.chunks = 0;
+  buf->base = R.buf;
+  buf->len = sizeof R.buf;
+}
+
+/* Queues a datagram libuv read; delivers first what another socket, or
+** a full queue, left waiting. */
+static void add_pending (ludp_handle *lh, const uv_buf_t *buf, ssize_t nread,
+                         const struct sockaddr *addr) {
+  if (P.n > 0 && (P.lh != lh || P.n == PENDING_MAX)) deliver(P.lh);
+  ludp_udp.paths.read_mmsg++;
+  P.lh = lh;
+  P.d[P.n].base = buf->base;
+  P.d[P.n].len = (size_t)nread;
+  memcpy(&P.d[P.n].from, addr, ludp_sockaddr_len(addr));
+  P.n++;
+}
+
+static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                     const struct sockaddr *addr, unsigned flags) {
+  ludp_handle *lh = h->data;
+  udp_extra *x = udp_extra_of(lh);
+  if (x->stopping) { /* asked for during read_lone */
+    x->stopping = 0;
+    uv_udp_recv_stop(h);
+    return;
+  }
+  if (flags & UV_UDP_MMSG_CHUNK)
+    R.chunks++;
+  else if (flags & UV_UDP_MMSG_FREE) { /* the end of one recvmmsg */
+    if (R.chunks < RECV_WIDTH) R.drained = h;
+    R.chunks = 0;
+  }
+  else if (nread == UV_ENOBUFS && buf->len == 0)
+    return; /* on_alloc's empty buffer: the socket was drained */
+  else if (nread == 0 && addr == NULL)
+    x->idle = 1; /* EAGAIN: the socket is empty */
+  if (addr != NULL && nread >= 0 && can_deliver(lh)) { /* a datagram */
+    add_pending(lh, buf, nread, addr);
+    if (flags & UV_UDP_MMSG_CHUNK) return; /* the batch's end will come */
+  }
+  if (P.n > 0) deliver(P.lh);
+  if (nread < 0 && can_deliver(lh)) report_recv_failure(lh, (int)nread);
+}
+
+
+/* ------------------------------------------------------------- methods */
+
+/*
+** u:recv_start(onerror) -> status. Anchors the box until close. Each
+** datagram goes to the function set_onmessage gave; a failure calls
+** onerror(owner, status).
+*/
+int udp_recv_start (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  udp_extra *x = udp_extra_of(lh);
+  int r;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  r = uv_udp_recv_start(udp_of(lh), on_alloc, on_recv);
+  if (r == 0 || r == UV_EALREADY) {
+    x->stopping = 0; /* a stop asked for meanwhile is undone */
+    if (r == 0) x->idle = 1;
+    ludp_ref_set(L, &lh->cb_ref, 2);
+    ludp_handle_anchor(L, lh, 1);
+    r = 0;
+  }
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+/* u:recv_stop() -> status */
+int udp_recv_stop (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  udp_extra *x = udp_extra_of(lh);
+  x->in_batch = 0;              /* replies go now, one by one */
+  if (P.lh == lh) P.next = P.n; /* nothing more */
+  if (x->reading) {             /* libuv is in on_alloc: on_recv stops it */
+    x->stopping = 1;
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  lua_pushinteger(L, uv_udp_recv_stop(udp_of(lh)));
+  return 1;
+}
+
+/* Before uv_close: this socket is no longer the drained one. */
+void udp_recv_close (ludp_handle *lh) {
+  if (R.drained == udp_of(lh)) R.drained = NULL;
+}
+
+/* Registers deliver_batch and the spare rinfo slot in the registry. */
+void udp_recv_open (lua_State *L) {
+  int i;
+  for (i = 0; i < UP_COUNT; i++)
+    lua_pushstring(L, up_names[i]);
+  lua_pushcclosure(L, deliver_batch, UP_COUNT);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
+  lua_pushboolean(L, 0);
+  R.spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
