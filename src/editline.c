@@ -2,8 +2,8 @@
 ** editline.c
 ** libedit, loaded on first use (see editline.h). Linked, libedit and the
 ** libraries it pulls in (libtinfo, libbsd, libmd) cost every ludp process
-** about 370 kB of RSS and their relocations at start-up, though only the
-** REPL on a terminal uses them.
+** their memory and relocations at start-up (bench/README.md), though only
+** the REPL on a terminal uses them.
 */
 
 #define LUDP_EDITLINE_TABLE /* the real names here, not the macros */

@@ -2,8 +2,8 @@
 ** libm.c
 ** Lua's calls into libm, with libm loaded on the first one. An echo
 ** server never makes one, and libm mapped at start-up costs every ludp
-** process about 330 kB of RSS (its IFUNC resolvers, spread over its
-** code, run at load) and its relocations. The link sends the calls of
+** process memory (its IFUNC resolvers, spread over its code, run at
+** load) and its relocations. The link sends the calls of
 ** the Lua library linked in here (ld --wrap, see CMakeLists.txt); each
 ** looks its function up once, then calls through the pointer as a PLT
 ** would. frexp and ldexp are libc's too, and need no wrapper.
