@@ -2,14 +2,15 @@
 # Start-up time and peak RSS of `ludp -e ''`, next to `lua5.4 -e ''` and
 # `node -e ''`, measured in the same run (ratios are what compare: this
 # machine's speed drifts). Needs hyperfine and GNU time (Debian packages).
-#   bench/startup.sh [path/to/ludp]
+#   bench/startup.sh [path/to/ludp...]      (several: each one measured)
 set -eu
-ludp=${1:-build/ludp}
+[ $# -gt 0 ] || set -- build/ludp
 for p in hyperfine time; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     { echo "startup: needs the Debian package $p" >&2; exit 2; }
 done
-set -- "$ludp -e ''" "lua5.4 -e ''"
+for ludp in "$@"; do set -- "$@" "$ludp -e ''"; shift; done
+set -- "$@" "lua5.4 -e ''"
 command -v node >/dev/null && set -- "$@" "node -e ''"
 csv=$(mktemp)
 hyperfine -N --warmup 5 --runs 50 --export-csv "$csv" "$@" >/dev/null
