@@ -233,7 +233,7 @@ callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
 }
 
 # --- the runs ----------------------------------------------------------------
-say "# bench/callgrind.sh: $NB binar$([ "$NB" = 1 ] && echo y || echo ies), $REPS repetitions of" \
+say "# bench/callgrind.sh: $NB binar$([ "$NB" = 1 ] && echo y || echo ies), $REPS repetition$([ "$REPS" = 1 ] || echo s) of" \
     "a $N1 and a $N2 datagram flood ($SIZE B, window $WINDOW) under callgrind; output in $OUT"
 TSV=$RESULTS/callgrind-$STAMP.tsv
 TABLE=$RESULTS/callgrind-$STAMP.txt
