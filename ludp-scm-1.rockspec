@@ -55,6 +55,7 @@ build = {
     -- run only inside the host, which embeds its own copies.
     ["ludp"] = "lua/ludp/init.lua",
     ["ludp.errors"] = "lua/ludp/errors.lua",
+    ["ludp.inspect"] = "lua/ludp/inspect.lua",
     ["ludp.process"] = "lua/ludp/process.lua",
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",

@@ -11,193 +11,22 @@
 -- (`<eof>`) continues on the next line, as in lua.c. An error thrown later
 -- by a callback is printed and the REPL goes on.
 --
--- repl.inspect (the value printer) and repl.candidates (completion) need no
--- terminal: specs test them under stock lua5.4.
+-- Values are printed by ludp.inspect. repl.candidates (completion) needs
+-- no terminal: specs test it under stock lua5.4.
+
+local inspect = require("ludp.inspect")
 
 local repl = {}
 
-local type, tostring, pairs, next, rawget, getmetatable, pcall =
-  type, tostring, pairs, next, rawget, getmetatable, pcall
+local type, tostring, pairs, next, rawget, getmetatable =
+  type, tostring, pairs, next, rawget, getmetatable
 local sfmt, concat, sort = string.format, table.concat, table.sort
+local is_identifier = inspect.is_identifier
 
-local KEYWORDS = {
-  "and", "break", "do", "else", "elseif", "end", "false", "for",
-  "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat",
-  "return", "then", "true", "until", "while",
-}
-local is_keyword = {}
-for _, k in ipairs(KEYWORDS) do is_keyword[k] = true end
-
--- ------------------------------------------------------------ printing
-
-local WIDTH = 72        -- a table fitting in this many columns stays on one line
-local MAX_DEPTH = 5     -- deeper tables print as {...}
-local MAX_ITEMS = 100   -- items shown per table
-
-local escapes = {
-  ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
-  ["\r"] = "\\r", ["\t"] = "\\t", ["\v"] = "\\v", ["\\"] = "\\\\",
-  ['"'] = '\\"',
-}
-
--- A string as a Lua literal that reads back as the same bytes. Valid UTF-8
--- stays readable; control bytes (and other bytes when the string is not
--- UTF-8) become escapes.
-function repl.quote(s)
-  local pattern = utf8.len(s) and '([%c"\\])(%d?)' or '([%c"\\\128-\255])(%d?)'
-  return '"' .. s:gsub(pattern, function(c, digit)
-    local e = escapes[c]
-    if not e then
-      e = digit ~= "" and sfmt("\\%03d", c:byte()) or "\\" .. c:byte()
-    end
-    return e .. digit
-  end) .. '"'
-end
-
-local function is_identifier(k)
-  return type(k) == "string" and k:match("^[%a_][%w_]*$") ~= nil
-         and not is_keyword[k]
-end
-
--- ludp.errors objects, known without loading the module under stock lua.
-local function is_error_object(v)
-  local ok, errors = pcall(require, "ludp.errors")
-  return ok and errors.is_error(v)
-end
-
--- Fields of an error object worth showing after "<name> [<code>]: msg".
-local ERROR_FIELDS = { "errno", "syscall", "address", "port", "hostname",
-                       "dest", "info" }
-
+-- Whether an error value has a text of its own (error objects do).
 local function has_tostring(v)
   local mt = getmetatable(v)
   return type(mt) == "table" and rawget(mt, "__tostring") ~= nil
-end
-
-local function safe_tostring(v)
-  local ok, s = pcall(tostring, v)
-  if ok and type(s) == "string" then return s end
-  return sfmt("<%s: __tostring failed>", type(v))
-end
-
-local function key_order(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then
-    if ta == "number" then return true end
-    if tb == "number" then return false end
-    return ta < tb
-  end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
-end
-
--- Finds the tables that contain themselves (cycles), within MAX_DEPTH, and
--- numbers them in the order met: they print as <1>{ ... } and the inner
--- references as <cycle 1>.
-local function find_cycles(root)
-  local ids, n, path = {}, 0, {}
-  local function walk(t, depth)
-    if path[t] then
-      if not ids[t] then n = n + 1; ids[t] = n end
-      return
-    end
-    if depth > MAX_DEPTH or has_tostring(t) then return end
-    path[t] = true
-    for k, v in next, t do
-      if type(k) == "table" then walk(k, depth + 1) end
-      if type(v) == "table" then walk(v, depth + 1) end
-    end
-    path[t] = nil
-  end
-  walk(root, 1)
-  return ids
-end
-
-local render
-
-local function render_table(t, st, depth, indent)
-  if st.path[t] then return sfmt("<cycle %d>", st.ids[t] or 0) end
-  local mt = getmetatable(t)
-  local name = type(mt) == "table" and type(rawget(mt, "__name")) == "string"
-               and rawget(mt, "__name") .. " " or ""
-  local mark = st.ids[t] and sfmt("<%d>", st.ids[t]) or ""
-  if next(t) == nil then return mark .. name .. "{}" end
-  if depth > MAX_DEPTH then return mark .. name .. "{...}" end
-  st.path[t] = true
-  local items, count, n = {}, 0, 0
-  local inner = indent .. "  "
-  while rawget(t, n + 1) ~= nil do n = n + 1 end
-  for i = 1, n do
-    count = count + 1
-    if count > MAX_ITEMS then break end
-    items[#items + 1] = render(rawget(t, i), st, depth + 1, inner)
-  end
-  local keys = {}
-  for k in next, t do
-    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
-      keys[#keys + 1] = k
-    end
-  end
-  sort(keys, key_order)
-  for _, k in ipairs(keys) do
-    count = count + 1
-    if count > MAX_ITEMS then break end
-    local ks
-    if is_identifier(k) then
-      ks = k
-    elseif type(k) == "table" then
-      ks = "[" .. (st.path[k] and sfmt("<cycle %d>", st.ids[k] or 0)
-                  or safe_tostring(k)) .. "]"
-    else
-      ks = "[" .. render(k, st, depth + 1, inner) .. "]"
-    end
-    items[#items + 1] = ks .. " = " .. render(rawget(t, k), st, depth + 1, inner)
-  end
-  if count > MAX_ITEMS then
-    items[#items + 1] = sfmt("... (%d more)", count - MAX_ITEMS)
-  end
-  st.path[t] = nil
-  local prefix = mark .. name
-  local one = prefix .. "{ " .. concat(items, ", ") .. " }"
-  if #one + #indent <= WIDTH and not one:find("\n", 1, true) then
-    return one
-  end
-  return prefix .. "{\n" .. inner .. concat(items, ",\n" .. inner) .. "\n"
-         .. indent .. "}"
-end
-
--- An error object: "<name> [<code>]: <message>", then its system fields.
-local function render_error(e, st, depth, indent)
-  local extra = {}
-  for _, k in ipairs(ERROR_FIELDS) do
-    local v = rawget(e, k)
-    if v ~= nil then
-      extra[#extra + 1] = k .. " = " .. render(v, st, depth + 1, indent)
-    end
-  end
-  local s = safe_tostring(e)
-  if #extra > 0 then s = s .. " { " .. concat(extra, ", ") .. " }" end
-  return s
-end
-
-function render(v, st, depth, indent)
-  local t = type(v)
-  if t == "string" then return repl.quote(v) end
-  if t == "table" then
-    if is_error_object(v) then return render_error(v, st, depth, indent) end
-    if has_tostring(v) then return safe_tostring(v) end
-    return render_table(v, st, depth, indent)
-  end
-  return safe_tostring(v)
-end
-
--- The readable form of a value: strings quoted and escaped, tables
--- pretty-printed with nesting and cycle marks, objects with __tostring
--- (sockets: Socket<udp4 0.0.0.0:41234 bound>) through it, error objects
--- with their code.
-function repl.inspect(v)
-  local ids = type(v) == "table" and find_cycles(v) or {}
-  return render(v, { ids = ids, path = {} }, 1, "")
 end
 
 -- ---------------------------------------------------------- completion
@@ -272,7 +101,7 @@ function repl.candidates(before, env)
   else
     if prefix:match("^%d") then return {} end
     collect(env, names, false)
-    for _, k in ipairs(KEYWORDS) do names[k] = true end
+    for _, k in ipairs(inspect.KEYWORDS) do names[k] = true end
   end
   local list = {}
   local hidden = prefix:sub(1, 1) ~= "_"
@@ -390,14 +219,12 @@ function repl.start(opts)
   -- Errors: "ludp: <message>" and the traceback of the user's code.
   local function report(e, tb)
     local msg
-    if is_error_object(e) then
-      msg = render_error(e, { ids = {}, path = {} }, 1, "")
-    elseif type(e) == "string" or type(e) == "number" then
-      msg = tostring(e)
-    elseif has_tostring(e) then
-      msg = safe_tostring(e)
+    if type(e) == "string" then
+      msg = e
+    elseif type(e) == "number" or has_tostring(e) then
+      msg = inspect.value(e)         -- error objects: their code and fields
     else
-      msg = sfmt("(error object is a %s value)", type(e))
+      msg = sfmt("(error object is a %s value)", type(e))   -- as lua.c
     end
     if tb and tb:find("\n", 1, true) then msg = msg .. "\n" .. tb end
     err_out(progname .. ": " .. msg)
@@ -453,7 +280,7 @@ function repl.start(opts)
     if r.n > 1 then
       rawset(_G, "_", r[2])
       local parts = {}
-      for i = 2, r.n do parts[#parts + 1] = repl.inspect(r[i]) end
+      for i = 2, r.n do parts[#parts + 1] = inspect.value(r[i]) end
       out(concat(parts, "\t"), "\n")
     end
   end
