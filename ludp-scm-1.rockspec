@@ -54,6 +54,7 @@ build = {
     -- LuaRocks also copies the rest of lua/ (ludp.host, ludp.repl): they
     -- run only inside the host, which embeds its own copies.
     ["ludp"] = "lua/ludp/init.lua",
+    ["ludp.complete"] = "lua/ludp/complete.lua",
     ["ludp.errors"] = "lua/ludp/errors.lua",
     ["ludp.inspect"] = "lua/ludp/inspect.lua",
     ["ludp.process"] = "lua/ludp/process.lua",

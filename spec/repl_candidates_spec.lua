@@ -1,7 +1,8 @@
--- Spec for the REPL's completion candidates (repl.candidates): what Tab
--- offers for the text before the cursor. No terminal needed: stock lua5.4.
+-- Spec for the REPL's completion candidates (ludp.complete.candidates):
+-- what Tab offers for the text before the cursor. No terminal needed:
+-- stock lua5.4.
 
-local repl = require("ludp.repl")
+local complete = require("ludp.complete")
 local EventEmitter = require("events")
 
 local function has(list, name)
@@ -9,7 +10,7 @@ local function has(list, name)
   return false
 end
 
-describe("repl.candidates", function()
+describe("ludp.complete.candidates", function()
   local env
   before_each(function()
     local Base = EventEmitter:extend()
@@ -30,47 +31,47 @@ describe("repl.candidates", function()
   end)
 
   it("offers globals and keywords for a bare name", function()
-    assert.are.same({ "cjson", "config" }, repl.candidates("c", env))
-    assert.is_true(has(repl.candidates("x = f", env), "function"))
-    assert.is_true(has(repl.candidates("", env), "sock"))
+    assert.are.same({ "cjson", "config" }, complete.candidates("c", env))
+    assert.is_true(has(complete.candidates("x = f", env), "function"))
+    assert.is_true(has(complete.candidates("", env), "sock"))
   end)
 
   it("offers fields after '.'", function()
-    assert.are.same({ "nested", "port" }, repl.candidates("config.", env))
-    assert.are.same({ "deep" }, repl.candidates("print(config.nested.d", env))
-    assert.are.same({ "format" }, repl.candidates("string.for", env))
+    assert.are.same({ "nested", "port" }, complete.candidates("config.", env))
+    assert.are.same({ "deep" }, complete.candidates("print(config.nested.d", env))
+    assert.are.same({ "format" }, complete.candidates("string.for", env))
   end)
 
   it("offers methods after ':' from the class chain, parents included", function()
-    local list = repl.candidates("sock:", env)
+    local list = complete.candidates("sock:", env)
     for _, m in ipairs({ "bind", "send", "on", "emit", "once", "removeListener" }) do
       assert.is_true(has(list, m), m)
     end
     assert.is_false(has(list, "type"))        -- a field, not a method
-    assert.are.same({ "bind" }, repl.candidates("sock:bi", env))
+    assert.are.same({ "bind" }, complete.candidates("sock:bi", env))
   end)
 
   it("follows __index tables of userdata-like objects and strings", function()
-    assert.are.same({ "close", "ref" }, repl.candidates("handle:", env))
-    assert.is_true(has(repl.candidates("str:up", env), "upper"))
+    assert.are.same({ "close", "ref" }, complete.candidates("handle:", env))
+    assert.is_true(has(complete.candidates("str:up", env), "upper"))
   end)
 
   it("hides names starting with '_' until '_' is typed", function()
-    assert.is_false(has(repl.candidates("sock.", env), "_handle"))
-    assert.are.same({ "_handle" }, repl.candidates("sock._h", env))
-    assert.is_true(has(repl.candidates("_", env), "_private"))
+    assert.is_false(has(complete.candidates("sock.", env), "_handle"))
+    assert.are.same({ "_handle" }, complete.candidates("sock._h", env))
+    assert.is_true(has(complete.candidates("_", env), "_private"))
   end)
 
   it("offers nothing inside a string or after an unknown name", function()
-    assert.are.same({}, repl.candidates('print("con', env))
-    assert.are.same({}, repl.candidates("nothing.", env))
-    assert.are.same({}, repl.candidates("1.", env))
+    assert.are.same({}, complete.candidates('print("con', env))
+    assert.are.same({}, complete.candidates("nothing.", env))
+    assert.are.same({}, complete.candidates("1.", env))
   end)
 
   it("does not call __index functions", function()
     local called = false
     env.lazy = setmetatable({}, { __index = function() called = true end })
-    assert.are.same({}, repl.candidates("lazy.x.", env))
+    assert.are.same({}, complete.candidates("lazy.x.", env))
     assert.is_false(called)
   end)
 end)

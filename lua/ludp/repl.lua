@@ -11,110 +11,23 @@
 -- (`<eof>`) continues on the next line, as in lua.c. An error thrown later
 -- by a callback is printed and the REPL goes on.
 --
--- Values are printed by ludp.inspect. repl.candidates (completion) needs
--- no terminal: specs test it under stock lua5.4.
+-- Values are printed by ludp.inspect and Tab's candidates come from
+-- ludp.complete; this module is the session that joins them to the
+-- terminal.
 
 local inspect = require("ludp.inspect")
+local complete = require("ludp.complete")
 
 local repl = {}
 
-local type, tostring, pairs, next, rawget, getmetatable =
-  type, tostring, pairs, next, rawget, getmetatable
-local sfmt, concat, sort = string.format, table.concat, table.sort
-local is_identifier = inspect.is_identifier
+local type, tostring, rawget, getmetatable = type, tostring, rawget, getmetatable
+local sfmt, concat = string.format, table.concat
 
 -- Whether an error value has a text of its own (error objects do).
 local function has_tostring(v)
   local mt = getmetatable(v)
   return type(mt) == "table" and rawget(mt, "__tostring") ~= nil
 end
-
--- ---------------------------------------------------------- completion
-
--- Names visible on 'v': its own fields (a table) and those of the tables
--- its metatables' __index chain leads to (a class, its parent...).
-local function collect(v, into, methods_only)
-  local seen = {}
-  local function add(t)
-    if type(t) ~= "table" or seen[t] then return end
-    seen[t] = true
-    for k, f in next, t do
-      if type(k) == "string" and is_identifier(k) then
-        local callable = type(f) == "function"
-          or (type(getmetatable(f)) == "table"
-              and rawget(getmetatable(f), "__call") ~= nil)
-        if not methods_only or callable then into[k] = true end
-      end
-    end
-  end
-  add(v)
-  local cur = v
-  for _ = 1, 16 do
-    local mt = getmetatable(cur)
-    if type(mt) ~= "table" then break end
-    local idx = rawget(mt, "__index")
-    if type(idx) ~= "table" then break end
-    add(idx)
-    cur = idx
-  end
-end
-
--- v[k] without calling __index functions (completion has no side effects).
-local function peek(v, k)
-  for _ = 1, 16 do
-    if type(v) == "table" then
-      local r = rawget(v, k)
-      if r ~= nil then return r end
-    end
-    local mt = getmetatable(v)
-    local idx = type(mt) == "table" and rawget(mt, "__index") or nil
-    if type(idx) ~= "table" then return nil end
-    v = idx
-  end
-  return nil
-end
-
--- Completion candidates for the text before the cursor: globals and
--- keywords for a bare name, fields after '.', methods after ':' (from the
--- object's class chain: `sock:` lists the socket's methods). Names starting
--- with '_' only when the typed prefix does. Sorted, unique.
-function repl.candidates(before, env)
-  env = env or _G
-  local _, quotes = before:gsub('\\.', ""):gsub('["\']', "")
-  if quotes % 2 == 1 then return {} end         -- inside a string
-  local expr = before:match("[%w_%.:]*$")
-  local names, prefix = {}, expr
-  local base, sep, last = expr:match("^(.*)([%.:])([%w_]*)$")
-  if base then
-    prefix = last
-    if base == "" or base:find(":", 1, true) or base:match("^%d") then
-      return {}
-    end
-    local v = env
-    for part in (base .. "."):gmatch("([^.]*)%.") do
-      if not is_identifier(part) then return {} end
-      v = peek(v, part)
-      if v == nil then return {} end
-    end
-    if type(v) == "string" then v = string end
-    collect(v, names, sep == ":")
-  else
-    if prefix:match("^%d") then return {} end
-    collect(env, names, false)
-    for _, k in ipairs(inspect.KEYWORDS) do names[k] = true end
-  end
-  local list = {}
-  local hidden = prefix:sub(1, 1) ~= "_"
-  for k in pairs(names) do
-    if k:sub(1, #prefix) == prefix and not (hidden and k:sub(1, 1) == "_") then
-      list[#list + 1] = k
-    end
-  end
-  sort(list)
-  return list
-end
-
--- ---------------------------------------------------------------- the REPL
 
 local HELP = [[
 .break   Abandon the multi-line input in progress
@@ -382,7 +295,7 @@ function repl.start(opts)
   end
 
   local function candidates(before)
-    return repl.candidates(before, _G)
+    return complete.candidates(before, _G)
   end
 
   -- false when libedit cannot be loaded: plain lines, as from a pipe
