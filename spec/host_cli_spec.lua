@@ -459,6 +459,23 @@ describe("an uncaught error", function()
     assert_uncaught(r, "mine")
   end)
 
+  it("a table without __tostring is printed as the REPL prints it", function()
+    local r = run_script([[
+      setImmediate(function() error({ code = 7, list = { 1, 2 } }) end)
+    ]])
+    assert_uncaught(r, "{ code = 7, list = { 1, 2 } }")
+  end)
+
+  it("a value whose __tostring fails is still reported", function()
+    local r = run_script([[
+      setImmediate(function()
+        error(setmetatable({}, { __tostring = function() error("no") end }))
+      end)
+    ]])
+    assert_uncaught(r, "<table: __tostring failed>")
+    assert.is_nil(r.err:find("format_error", 1, true))
+  end)
+
   it("handled by an 'uncaughtException' listener: the loop goes on, exit 0",
      function()
     local r = run_script([[

@@ -30,13 +30,16 @@ local function usage_error(progname, reason)
 end
 
 -- The text of an uncaught error: "<error>" and a traceback: 'tb', or the
--- one the loop recorded where the error was thrown.
+-- one the loop recorded where the error was thrown. An error value that
+-- is not a string prints as the REPL prints values (ludp.inspect), which
+-- also survives a __tostring that fails; it is loaded only then, as most
+-- runs never need it.
 function host.format_error(err, tb)
   if errors.is_error(err) and type(err.stack) == "string" then
     return err.stack
   end
   tb = tb or core.traceback()
-  local msg = tostring(err)
+  local msg = type(err) == "string" and err or require("ludp.inspect").value(err)
   if type(err) == "string" and tb:sub(1, #msg) == msg then return tb end
   local at = tb:find("stack traceback:", 1, true)
   return msg .. (at and ("\n" .. tb:sub(at)) or "")
