@@ -7,8 +7,8 @@
 ** the prompt waits. Output printed by
 ** callbacks hides the prompt first and a prepare handle redraws it (with
 ** the partial input) before the loop blocks again. Ctrl-C while idle
-** cancels the line (a uv_signal_t); Ctrl-C while a line runs sets a hook
-** that raises "interrupted!", as lua.c's laction does. When stdin is not
+** cancels the line (a uv_signal_t); Ctrl-C while a line runs interrupts
+** it (repl_sigint.c). When stdin is not
 ** a terminal, or libedit cannot be loaded, plain lines are read through
 ** the thread pool instead.
 ** What a line means (expression or statement, printing, completion
@@ -24,11 +24,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "editline.h"
-#include "ludp.h"
+#include "repl_internal.h"
 
 
 /* Characters that end the word being completed: "sock:se" completes "se". */
@@ -58,107 +57,6 @@ static char read_chunk[4096];
 static char *pend;
 static size_t pend_len, pend_cap;
 static int reading;
-
-/* Ctrl-C: our handler sits in front of libuv's (or the default). */
-static struct sigaction old_sigint;
-static int sigint_installed;
-static volatile sig_atomic_t evaluating, sigint_pending, hook_set;
-static int sigint_used; /* the hook took the pending Ctrl-C */
-
-
-/* ------------------------------------------------------------ Ctrl-C */
-
-/* How long a callback may keep the loop from seeing a Ctrl-C before the
-** Ctrl-C interrupts it instead (the loop is stuck in Lua code). */
-#define STUCK_MS 200
-
-static struct timespec sigint_time;
-
-static long ms_since (const struct timespec *t) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (long)(now.tv_sec - t->tv_sec) * 1000 +
-         (now.tv_nsec - t->tv_nsec) / 1000000;
-}
-
-/* The hook a Ctrl-C sets while a line runs: raises the error at once. */
-static void lstop (lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  hook_set = 0;
-  luaL_error(L, "interrupted!");
-}
-
-/* The hook a Ctrl-C sets while the loop runs: Lua code that still runs
-** STUCK_MS later, before the loop took the Ctrl-C, is interrupted. */
-static void lcheck (lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  if (!sigint_pending) {
-    lua_sethook(L, NULL, 0, 0);
-    hook_set = 0;
-  }
-  else if (ms_since(&sigint_time) >= STUCK_MS) {
-    lua_sethook(L, NULL, 0, 0);
-    hook_set = 0;
-    sigint_used = 1; /* the loop must not cancel the line too */
-    luaL_error(L, "interrupted!");
-  }
-}
-
-/* Clears a hook set by a Ctrl-C that no Lua code has met yet. */
-static void clear_stop_hook (void) {
-  if (hook_set) {
-    hook_set = 0;
-    lua_sethook(repl_L, NULL, 0, 0);
-  }
-}
-
-/*
-** SIGINT. While a line runs, interrupt it (lua.c's laction). Otherwise the
-** loop should see it (libuv's handler, next in line, cancels the line
-** being typed); a hook checks meanwhile that no callback keeps the loop
-** from it (on a terminal, where our uv_signal_t takes it). With no one
-** behind us, the default action applies.
-*/
-static void on_sigint_raw (int sig) {
-  if (evaluating) {
-    hook_set = 1;
-    lua_sethook(repl_L, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-    return;
-  }
-  if (tty_mode && (!sigint_pending || !hook_set)) {
-    clock_gettime(CLOCK_MONOTONIC, &sigint_time);
-    sigint_pending = 1;
-    hook_set = 1;
-    lua_sethook(repl_L, lcheck, LUA_MASKCOUNT, 1000);
-  }
-  if (old_sigint.sa_flags & SA_SIGINFO) {
-    if (old_sigint.sa_sigaction != NULL)
-      old_sigint.sa_sigaction(sig, NULL, NULL);
-  }
-  else if (old_sigint.sa_handler == SIG_DFL) {
-    signal(sig, SIG_DFL);
-    raise(sig);
-  }
-  else if (old_sigint.sa_handler != SIG_IGN)
-    old_sigint.sa_handler(sig);
-}
-
-static void install_sigint (void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint_raw;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  if (sigaction(SIGINT, &sa, &old_sigint) == 0) sigint_installed = 1;
-}
-
-static void restore_sigint (void) {
-  if (sigint_installed) {
-    sigaction(SIGINT, &old_sigint, NULL);
-    sigint_installed = 0;
-  }
-}
 
 
 /* ------------------------------------------------- prompt and redisplay */
@@ -301,12 +199,7 @@ static void on_stdin (uv_poll_t *p, int status, int events) {
 static void on_sigint (uv_signal_t *s, int sig) {
   (void)s;
   (void)sig;
-  sigint_pending = 0;
-  clear_stop_hook();
-  if (sigint_used) { /* it interrupted a stuck callback */
-    sigint_used = 0;
-    return;
-  }
+  if (repl_sigint_reached_loop()) return; /* it interrupted a stuck callback */
   if (stopped || !prompt_active) return;
   show_prompt();
   fputs("^C\n", stdout); /* the typed text stays, as in shells */
@@ -508,7 +401,7 @@ static int r_start (lua_State *L) {
   at_col0 = 1;
   if (tty_mode && !editor_loaded()) tty_mode = 0;
   if (!tty_mode) {
-    install_sigint();
+    repl_sigint_install(repl_L, 0);
     start_read();
     lua_pushboolean(L, 0);
     return 1;
@@ -551,7 +444,7 @@ static int r_start (lua_State *L) {
   uv_prepare_init(ludp_loop(), &redraw_handle);
   uv_prepare_start(&redraw_handle, on_redraw);
   uv_unref((uv_handle_t *)&redraw_handle);
-  install_sigint(); /* after libuv's, which it calls */
+  repl_sigint_install(repl_L, 1); /* after libuv's, which it calls */
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -583,7 +476,7 @@ static int r_stop (lua_State *L) {
   if (tty_mode) {
     if (prompt_active) rl_callback_handler_remove();
     prompt_active = hidden = 0;
-    restore_sigint(); /* libuv's handler, before its stop */
+    repl_sigint_restore(); /* libuv's handler, before its stop */
     uv_close((uv_handle_t *)&stdin_poll, NULL);
     uv_close((uv_handle_t *)&sigint_handle, NULL);
     uv_close((uv_handle_t *)&sigwinch_handle, NULL);
@@ -592,7 +485,7 @@ static int r_stop (lua_State *L) {
     fflush(stdout);
   }
   else {
-    restore_sigint();
+    repl_sigint_restore();
     if (reading) uv_cancel((uv_req_t *)&read_req);
     free(pend);
     pend = NULL;
@@ -657,11 +550,9 @@ static int r_docall (lua_State *L) {
   lua_pushinteger(L, stack_depth(L));
   lua_pushcclosure(L, msghandler, 1);
   lua_insert(L, 1);
-  evaluating = 1;
+  repl_sigint_line_begin();
   status = lua_pcall(L, n - 1, LUA_MULTRET, 1);
-  evaluating = 0;
-  clear_stop_hook();
-  sigint_pending = 0;
+  repl_sigint_line_end();
   if (status == LUA_OK) {
     lua_pushboolean(L, 1);
     lua_replace(L, 1);

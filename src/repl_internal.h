@@ -1,0 +1,31 @@
+/*
+** repl_internal.h
+** What the C files of the REPL's terminal side (the module ludp.replio)
+** share. repl.c is the module: it owns the session (the Lua callbacks, its
+** start and stop) and drives the other files, one concern each.
+*/
+
+#ifndef LUDP_REPL_INTERNAL_H
+#define LUDP_REPL_INTERNAL_H
+
+#include "ludp.h"
+
+/* --------------------------------------------------- repl_sigint.c: Ctrl-C */
+
+/* Puts our SIGINT handler in front of the one in place (libuv's, when the
+** loop watches SIGINT: 'loop_watches'); its hooks are set on 'L'. */
+void repl_sigint_install (lua_State *L, int loop_watches);
+
+/* Puts the handler we found back. */
+void repl_sigint_restore (void);
+
+/* Around a line run by replio.docall: a Ctrl-C meanwhile interrupts it. */
+void repl_sigint_line_begin (void);
+void repl_sigint_line_end (void);
+
+/* The loop took a Ctrl-C: returns whether a hook already spent it on
+** interrupting a callback that kept the loop busy (then the line being
+** typed must not be cancelled too). */
+int repl_sigint_reached_loop (void);
+
+#endif
