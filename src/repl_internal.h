@@ -28,4 +28,17 @@ void repl_sigint_line_end (void);
 ** typed must not be cancelled too). */
 int repl_sigint_reached_loop (void);
 
+/* ------------------------------------------------ repl_term.c: libedit */
+
+/* Whether libedit is set up (lines may be added to its history). */
+int repl_term_ready (void);
+
+/* ------------------------------------------------ repl_history.c: history */
+
+/* replio.history_add(line), replio.history_append(path, line),
+** replio.history_write(path, lines): see repl_history.c. */
+int repl_history_add (lua_State *L);
+int repl_history_append (lua_State *L);
+int repl_history_write (lua_State *L);
+
 #endif
