@@ -48,13 +48,6 @@ static uv_poll_t stdin_poll;
 static uv_signal_t sigint_handle, sigwinch_handle, sigcont_handle;
 static uv_prepare_t redraw_handle;
 
-/* Plain mode: chunks read from fd 0, split into lines here. */
-static uv_fs_t read_req;
-static char read_chunk[4096];
-static char *pend;
-static size_t pend_len, pend_cap;
-static int reading;
-
 
 /* ------------------------------------------------- prompt and redisplay */
 
@@ -150,7 +143,7 @@ static int on_nul_key (int count, int key) {
 
 /* Calls on_line(line) (nil at end of input) through the one protected
 ** call, so nextTicks queued by the line run right after it. */
-static void deliver (const char *line, size_t len) {
+void repl_deliver (const char *line, size_t len) {
   lua_State *L = repl_L;
   if (stopped || L == NULL || ludp_state() == NULL) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, line_ref);
@@ -159,6 +152,10 @@ static void deliver (const char *line, size_t len) {
   else
     lua_pushnil(L);
   ludp_call(L, 1);
+}
+
+int repl_stopped (void) {
+  return stopped;
 }
 
 /* Whether fd 0, reported readable, has nothing to read: hung up. */
@@ -174,7 +171,7 @@ static void on_stdin (uv_poll_t *p, int status, int events) {
   if (status < 0 || (events & UV_DISCONNECT) || input_gone()) {
     if (prompt_active) rl_callback_handler_remove();
     prompt_active = 0;
-    deliver(NULL, 0);
+    repl_deliver(NULL, 0);
     return;
   }
   rl_callback_read_char();
@@ -184,7 +181,7 @@ static void on_stdin (uv_poll_t *p, int status, int events) {
     prompt_active = 0; /* libedit has finished with the line */
     rl_callback_handler_remove();
     at_col0 = 1;
-    deliver(done_line, done_line ? strlen(done_line) : 0);
+    repl_deliver(done_line, done_line ? strlen(done_line) : 0);
     free(done_line);
     done_line = NULL;
     if (!stopped && !prompt_active && prompt_text != NULL)
@@ -236,61 +233,6 @@ static void on_sigcont (uv_signal_t *s, int sig) {
     rl_forced_update_display();
   }
   free(text);
-}
-
-
-/* Plain mode: one read in flight at a time; lines delivered in order. */
-static void on_read (uv_fs_t *req);
-
-static void start_read (void) {
-  uv_buf_t b = uv_buf_init(read_chunk, sizeof read_chunk);
-  if (uv_fs_read(ludp_loop(), &read_req, 0, &b, 1, -1, on_read) == 0)
-    reading = 1;
-  else
-    deliver(NULL, 0);
-}
-
-static int pend_add (const char *s, size_t n) {
-  if (pend_len + n > pend_cap) {
-    size_t cap = pend_cap ? pend_cap * 2 : 256;
-    char *p;
-    while (cap < pend_len + n)
-      cap *= 2;
-    p = realloc(pend, cap);
-    if (p == NULL) return 0;
-    pend = p;
-    pend_cap = cap;
-  }
-  memcpy(pend + pend_len, s, n);
-  pend_len += n;
-  return 1;
-}
-
-static void on_read (uv_fs_t *req) {
-  ssize_t n = req->result;
-  uv_fs_req_cleanup(req);
-  reading = 0;
-  if (stopped || ludp_state() == NULL) return;
-  if (n > 0 && pend_add(read_chunk, (size_t)n)) {
-    size_t start = 0, i;
-    for (i = 0; i < pend_len && !stopped; i++) {
-      if (pend[i] == '\n') {
-        deliver(pend + start, i - start);
-        start = i + 1;
-      }
-    }
-    if (stopped) return;
-    memmove(pend, pend + start, pend_len - start);
-    pend_len -= start;
-    start_read();
-    return;
-  }
-  if (pend_len > 0) { /* a last line without '\n' */
-    size_t len = pend_len;
-    pend_len = 0;
-    deliver(pend, len);
-  }
-  deliver(NULL, 0);
 }
 
 
@@ -404,7 +346,7 @@ static int r_start (lua_State *L) {
   if (tty_mode && !editor_loaded()) tty_mode = 0;
   if (!tty_mode) {
     repl_sigint_install(repl_L, 0);
-    start_read();
+    repl_plain_start();
     lua_pushboolean(L, 0);
     return 1;
   }
@@ -488,10 +430,7 @@ static int r_stop (lua_State *L) {
   }
   else {
     repl_sigint_restore();
-    if (reading) uv_cancel((uv_req_t *)&read_req);
-    free(pend);
-    pend = NULL;
-    pend_len = pend_cap = 0;
+    repl_plain_stop();
   }
   free(prompt_text);
   prompt_text = NULL;

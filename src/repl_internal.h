@@ -10,7 +10,25 @@
 
 #include "ludp.h"
 
-/* --------------------------------------------------- repl_sigint.c: Ctrl-C */
+/* --------------------------------------------------- repl.c: the session */
+
+/* Calls the session's on_line(line), nil for a NULL line (the end of the
+** input), through the loop's one protected call. Nothing once stopped. */
+void repl_deliver (const char *line, size_t len);
+
+/* Whether the session has stopped (replio.stop): no more lines. */
+int repl_stopped (void);
+
+/* --------------------------------------------- repl_plain.c: plain lines */
+
+/* Starts reading lines from fd 0 (the end of the input is delivered too,
+** or at once if fd 0 cannot be read). */
+void repl_plain_start (void);
+
+/* Cancels the read in flight and forgets what was not a line yet. */
+void repl_plain_stop (void);
+
+/* ------------------------------------------------- repl_sigint.c: Ctrl-C */
 
 /* Puts our SIGINT handler in front of the one in place (libuv's, when the
 ** loop watches SIGINT: 'loop_watches'); its hooks are set on 'L'. */
@@ -28,12 +46,12 @@ void repl_sigint_line_end (void);
 ** typed must not be cancelled too). */
 int repl_sigint_reached_loop (void);
 
-/* ------------------------------------------------ repl_term.c: libedit */
+/* -------------------------------------------------- repl_term.c: libedit */
 
 /* Whether libedit is set up (lines may be added to its history). */
 int repl_term_ready (void);
 
-/* ------------------------------------------------ repl_history.c: history */
+/* ----------------------------------------------- repl_history.c: history */
 
 /* replio.history_add(line), replio.history_append(path, line),
 ** replio.history_write(path, lines): see repl_history.c. */
