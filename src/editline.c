@@ -21,7 +21,7 @@ struct ludp_editline ludp_el;
 
 static int state; /* 0 not tried yet, 1 loaded, -1 failed */
 static char why[512];
-static void *lib; /* never closed: repl.c calls libedit until exit */
+static void *lib; /* never closed: the REPL calls libedit until exit */
 
 /* Keeps dlerror's message, forgets a half-filled table. */
 static const char *load_failed (void) {

@@ -3,9 +3,10 @@
 ** libedit, loaded on first use. Only the REPL on a terminal edits lines,
 ** so the host does not link libedit: ludp_editline_load() dlopens it the
 ** first time the line editor is set up and fills ludp_el with the address
-** of every function and variable of it that repl.c uses. The macros at
-** the end make those names go through the table, so that repl.c reads as
-** code written against <editline/readline.h>.
+** of every function and variable of it that the REPL uses (repl_term.c,
+** repl_history.c). The macros at the end make those names go through the
+** table, so that those files read as code written against
+** <editline/readline.h>.
 */
 
 #ifndef LUDP_EDITLINE_H
@@ -15,7 +16,7 @@
 
 #include <editline/readline.h>
 
-/* X(name) for each symbol of libedit that repl.c uses. */
+/* X(name) for each symbol of libedit that the REPL uses. */
 #define LUDP_EDITLINE_SYMBOLS(X)        \
   X(add_history)                        \
   X(rl_add_defun)                       \

@@ -132,7 +132,8 @@ lua_State *ludp_newstate (void);
 /* Embedded Lua modules of the host (modules.c). */
 void ludp_preload_modules (lua_State *L);
 
-/* The REPL's terminal side, ludp.replio (repl.c; host only: libedit). */
+/* The REPL's terminal side, ludp.replio (repl.c and the repl_*.c files it
+** drives; host only: libedit). */
 int luaopen_ludp_replio (lua_State *L);
 
 #endif

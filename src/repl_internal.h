@@ -2,7 +2,8 @@
 ** repl_internal.h
 ** What the C files of the REPL's terminal side (the module ludp.replio)
 ** share. repl.c is the module: it owns the session (the Lua callbacks, its
-** start and stop) and drives the other files, one concern each.
+** start and stop) and drives the other files, one concern each. None of
+** this is seen outside them (ludp.h declares only luaopen_ludp_replio).
 */
 
 #ifndef LUDP_REPL_INTERNAL_H
@@ -16,8 +17,42 @@
 ** input), through the loop's one protected call. Nothing once stopped. */
 void repl_deliver (const char *line, size_t len);
 
+/* Calls on_interrupt(): Ctrl-C cancelled the line being typed. */
+void repl_interrupt (void);
+
+/* Calls candidates(before) in protected mode: returns the session's state
+** with the list on top, or NULL (nothing pushed) when the call failed or
+** gave no table. */
+lua_State *repl_candidates (const char *before, size_t len);
+
 /* Whether the session has stopped (replio.stop): no more lines. */
 int repl_stopped (void);
+
+/* -------------------------------------------------- repl_term.c: libedit */
+
+/* Loads libedit: whether it is there; if not, says why on stderr. */
+int repl_term_load (void);
+
+/* Sets libedit up (once per process) and starts watching fd 0 and the
+** signals of the terminal; -1 if fd 0 cannot be watched. */
+int repl_term_start (void);
+
+/* Shows 'prompt' and collects a new line. */
+void repl_term_prompt (const char *prompt);
+
+/* Clears the prompt and the partial input from the screen before output;
+** the loop draws them again before it blocks. */
+void repl_term_hide (void);
+
+/* Tells whether the last output ended a line. */
+void repl_term_wrote (int at_line_start);
+
+/* Removes the prompt (the terminal's mode is restored) and closes the
+** handles. */
+void repl_term_stop (void);
+
+/* Whether libedit is set up (lines may be added to its history). */
+int repl_term_ready (void);
 
 /* --------------------------------------------- repl_plain.c: plain lines */
 
@@ -45,11 +80,6 @@ void repl_sigint_line_end (void);
 ** interrupting a callback that kept the loop busy (then the line being
 ** typed must not be cancelled too). */
 int repl_sigint_reached_loop (void);
-
-/* -------------------------------------------------- repl_term.c: libedit */
-
-/* Whether libedit is set up (lines may be added to its history). */
-int repl_term_ready (void);
 
 /* ----------------------------------------------- repl_history.c: history */
 
