@@ -520,6 +520,15 @@ describe("an uncaught error", function()
     ]])
     assert_uncaught(r, path .. ":1: in exit listener")
   end)
+
+  it("a table thrown by an 'exit' listener run by process.exit is printed "
+     .. "as the REPL prints it", function()
+    local r = run_script([[
+      process.on("exit", function() error({ code = 7 }) end)
+      process.exit(4)
+    ]])
+    assert_uncaught(r, "{ code = 7 }")
+  end)
 end)
 
 describe("exit status", function()

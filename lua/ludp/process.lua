@@ -87,7 +87,8 @@ end
 
 -- process.exit([code]): 'exit' listeners run, then the process ends.
 -- The code may be an integral float (3.0), as any integer is in Node; an
--- error in an 'exit' listener is reported as uncaught errors are.
+-- error in an 'exit' listener is reported as uncaught errors are (a value
+-- that is not a string through ludp.inspect, as ludp.host does).
 function process.exit(code)
   if code ~= nil then
     local n = type(code) == "number" and math.tointeger(code)
@@ -98,7 +99,7 @@ function process.exit(code)
   end
   local ok, err = xpcall(process._emit_exit, function(e)
     if errors.is_error(e) and type(e.stack) == "string" then return e.stack end
-    local msg = tostring(e)
+    local msg = type(e) == "string" and e or require("ludp.inspect").value(e)
     return debug.traceback(msg, 2)
   end, process.exitCode)
   if not ok then
