@@ -65,7 +65,7 @@ int ludp_sockaddr_parse (ludp_addr_cache *c, int family, const char *ip,
   else
     r = uv_ip4_addr(ip, port, &c->sa.in4);
   if (r != 0) {
-    c->iplen = (size_t)-1;
+    c->family = 0;
     return r;
   }
   memcpy(c->ip, ip, len);

@@ -27,14 +27,11 @@ typedef union {
 ** parse (an echo server's sockets reply to the same few peers). */
 typedef struct {
   char ip[64];
-  size_t iplen; /* (size_t)-1: empty */
+  size_t iplen;
   int port;
-  int family;
+  int family; /* 0: empty (all zero is empty) */
   ludp_sockaddr sa;
 } ludp_addr_cache;
-
-#define LUDP_ADDR_CACHE_INIT \
-  { .iplen = (size_t)-1 }
 
 /* The length of 'sa' as the kernel takes it. */
 socklen_t ludp_sockaddr_len (const struct sockaddr *sa);

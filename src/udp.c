@@ -27,7 +27,9 @@
 
 static const char UDP_T[] = "ludp.udp";
 
-udp_engine ludp_udp = {.dst = LUDP_ADDR_CACHE_INIT};
+/* Zero, so in .bss: its buffers take no room in the binary, and pages
+** never written no memory. */
+udp_engine ludp_udp;
 
 ludp_handle *udp_check (lua_State *L) {
   ludp_handle *lh = ludp_handle_check(L, 1);
