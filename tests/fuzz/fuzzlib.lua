@@ -21,7 +21,7 @@ fz.fail = fail
 local real_getaddrinfo = core.getaddrinfo
 local KNOWN = { localhost = true, ["ip6-localhost"] = true,
                 ["ip6-loopback"] = true }
-local EAI_NONAME = -3008
+local EAI_NONAME = core.errno.EAI_NONAME
 core.getaddrinfo = function(host, family, cb)
   if KNOWN[host] then return real_getaddrinfo(host, family, cb) end
   if type(cb) == "function" then core.next_tick(cb, EAI_NONAME) end
