@@ -111,6 +111,15 @@ typedef struct {
       struct iovec iov;
       ludp_sockaddr to;
     } aux[BATCH_MAX];
+    struct { /* the messages of one flush with runs, while it sends */
+      struct mmsghdr msgs[BATCH_MAX];
+      struct iovec iov[BATCH_MAX];
+      unsigned first[BATCH_MAX], count[BATCH_MAX];
+      union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+      } ctl[BATCH_MAX];
+    } gso;
     unsigned anchored; /* strings kept on 'anchor' */
     lua_State *anchor; /* a thread whose stack keeps them alive */
     int flushing;      /* set while the batch leaves (see udp_send_now) */

@@ -21,6 +21,7 @@
 
 #define B (ludp_udp.batch)
 #define PATHS (ludp_udp.paths)
+#define GSO (ludp_udp.batch.gso)
 
 typedef struct {
   uv_udp_send_t req;
@@ -150,16 +151,6 @@ static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
 #define GSO_SEGS 64     /* at most; the kernel takes 64 or more */
 #define GSO_BYTES 65507 /* a packet's payload, IPv4's limit */
 
-/* The messages of one flush with runs (only while it sends). */
-static struct {
-  struct mmsghdr msgs[BATCH_MAX];
-  struct iovec iov[BATCH_MAX];
-  unsigned first[BATCH_MAX], count[BATCH_MAX];
-  union {
-    char buf[CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-  } ctl[BATCH_MAX];
-} gso;
 
 /* How many replies from 'i' on make one run (1: none), and their bytes. */
 static unsigned run_length (unsigned i, unsigned n, size_t *total) {
@@ -186,33 +177,33 @@ static int gso_refused (int e) {
 
 /* Makes message g of replies i..i+c-1, a UDP_SEGMENT one when c > 1. */
 static void gso_message (unsigned g, unsigned i, unsigned c) {
-  struct msghdr *h = &gso.msgs[g].msg_hdr;
+  struct msghdr *h = &GSO.msgs[g].msg_hdr;
   *h = B.msgs[i].msg_hdr;
   if (c > 1) {
-    struct cmsghdr *cm = &gso.ctl[g].align;
+    struct cmsghdr *cm = &GSO.ctl[g].align;
     uint16_t seg = (uint16_t)B.aux[i].iov.iov_len;
     unsigned j;
     for (j = 0; j < c; j++) /* the run's pieces, wherever they are */
-      gso.iov[i + j] = B.aux[i + j].iov;
-    h->msg_iov = &gso.iov[i];
+      GSO.iov[i + j] = B.aux[i + j].iov;
+    h->msg_iov = &GSO.iov[i];
     h->msg_iovlen = c;
-    h->msg_control = gso.ctl[g].buf;
-    h->msg_controllen = sizeof gso.ctl[g].buf;
+    h->msg_control = GSO.ctl[g].buf;
+    h->msg_controllen = sizeof GSO.ctl[g].buf;
     cm->cmsg_level = SOL_UDP;
     cm->cmsg_type = UDP_SEGMENT;
     cm->cmsg_len = CMSG_LEN(sizeof seg);
     memcpy(CMSG_DATA(cm), &seg, sizeof seg);
   }
-  gso.first[g] = i;
-  gso.count[g] = c;
+  GSO.first[g] = i;
+  GSO.count[g] = c;
 }
 
 static void count_gso (unsigned k, unsigned sent) {
   unsigned j;
   for (j = k; j < k + sent; j++)
-    if (gso.count[j] > 1) {
+    if (GSO.count[j] > 1) {
       PATHS.gso_sends++;
-      PATHS.gso_datagrams += gso.count[j];
+      PATHS.gso_datagrams += GSO.count[j];
     }
 }
 
@@ -225,7 +216,7 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
     i += c;
   }
   while (k < g) {
-    int r = send_mmsg(fd, gso.msgs + k, g - k);
+    int r = send_mmsg(fd, GSO.msgs + k, g - k);
     if (r > 0) {
       count_gso(k, (unsigned)r);
       k += (unsigned)r;
@@ -233,12 +224,12 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
     }
     /* the first message left failed: its replies go one by one, which
     ** queues or reports each as without runs */
-    if (gso.count[k] > 1 && gso_refused(errno)) udp_extra_of(lh)->no_gso = 1;
+    if (GSO.count[k] > 1 && gso_refused(errno)) udp_extra_of(lh)->no_gso = 1;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      send_each(lh, fd, gso.first[k], n);
+      send_each(lh, fd, GSO.first[k], n);
       return;
     }
-    send_each(lh, fd, gso.first[k], gso.first[k] + gso.count[k]);
+    send_each(lh, fd, GSO.first[k], GSO.first[k] + GSO.count[k]);
     k++;
   }
 }
