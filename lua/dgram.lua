@@ -294,7 +294,7 @@ local function run(self, op)
   if op.host == nil then           -- a send on a connected socket
     return do_send(self, op.data, nil, nil, op.cb)
   end
-  self._busy = true                -- also against sends made by the lookup
+  self._busy = op                  -- also against sends made by the lookup
   refresh_fast(self)
   local ok, called = pcall(lookup, self, op.host, op_resolved, op)
   if not ok then                   -- a custom lookup threw: op is lost,
@@ -305,6 +305,27 @@ local function run(self, op)
   end
   if called then self._busy = false end
   refresh_fast(self)
+end
+
+-- close() on a bound socket: the operation whose lookup runs and those
+-- queued behind it are dropped, so that a lookup that never answers
+-- cannot hold the close back. A send's callback gets
+-- ERR_SOCKET_DGRAM_NOT_RUNNING; a connect's listener goes. A lookup
+-- answering later finds no handle.
+local function abandon(self)
+  local ops, q = {}, self._queue
+  if type(self._busy) == "table" then ops[1] = self._busy end
+  if q then table.move(q, q.head, q.tail, #ops + 1, ops) end
+  self._queue, self._busy = false, false
+  for i = 1, #ops do
+    local op = ops[i]
+    if op.cb and op.kind == CONNECT then
+      self:removeListener("connect", op.cb)
+    elseif op.cb then
+      next_tick(op.cb, errors.new("Error", "ERR_SOCKET_DGRAM_NOT_RUNNING",
+                                  "Not running"))
+    end
+  end
 end
 
 -- Runs the queue while the socket is bound and not waiting; a closed
@@ -639,27 +660,23 @@ end
 -- ------------------------------------------------------------------ close
 
 -- close([callback]): 'close' is emitted once, on a later tick. Sends and
--- connects still queued go out first, as in Node; the socket is closed for
--- its user at once.
+-- connects queued before the bind go out first; once bound, the handle
+-- closes at once, and a send still waiting for its lookup is not sent
+-- (its callback gets ERR_SOCKET_DGRAM_NOT_RUNNING). The socket is closed
+-- for its user at once.
 function Socket:close(callback)
   check_running(self)
   if type(callback) == "function" then self:on("close", callback) end
   self._closed = true
   refresh_fast(self)
   self._handle:recv_stop()         -- harmless when not receiving
+  if self._bind_state == BOUND then abandon(self) end
   if not self._queue and not self._busy then finish_close(self) end
   return self
 end
 
 
 -- ---------------------------------------------------------------- queries
-
-function Socket:address()
-  check_running(self)
-  local status, address, port, family = self._handle:getsockname()
-  if status ~= 0 then raise_uv(status, "getsockname") end
-  return { address = address, family = family, port = port }
-end
 
 -- "1.2.3.4:5" / "[::1]:5" for tostring, from a status and an address;
 -- nil when the call failed.
@@ -695,18 +712,6 @@ function Socket.__tostring(self)
     end
   end
   return format("Socket<%s %s>", tostring(self.type), state)
-end
-
-function Socket:getSendQueueSize()
-  check_running(self)
-  local size = self._handle:send_queue()
-  return size
-end
-
-function Socket:getSendQueueCount()
-  check_running(self)
-  local _, count = self._handle:send_queue()
-  return count
 end
 
 -- Stricter than Node, where they are no-ops on a closed socket: here any
@@ -772,7 +777,7 @@ function Socket.init(self, kind, listener)
   self._bind_state = UNBOUND
   self._connect_state = DISCONNECTED
   self._closed = false             -- close() was called
-  self._busy = false               -- an operation waits for its lookup
+  self._busy = false               -- the operation waiting for its lookup
   self._queue = false              -- operations waiting, in order (false,
                                    -- not nil: a present field is found
                                    -- without searching the classes)

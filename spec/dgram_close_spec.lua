@@ -1,7 +1,9 @@
 -- Spec for lua/dgram.lua: close(cb) in every state of a socket. 'close'
 -- comes once, after close returns; no 'message' after it; any later use
 -- raises ERR_SOCKET_DGRAM_NOT_RUNNING; sends queued before the socket was
--- ready still go out first, as in Node. Loopback only, port 0 only.
+-- bound still go out first, as in Node; once bound, it closes at once and
+-- a send still waiting for its lookup is not sent. Loopback only, port 0
+-- only.
 
 local dgram = require("dgram")
 local core = require("ludp.core")
@@ -32,6 +34,13 @@ local function assert_not_running(s)
     assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", err.code, use[1])
     assert.equal("Not running", err.message)
   end
+end
+
+-- Sends "marker" to port from a socket of its own, closed once sent:
+-- what a server gets before it was sent by sockets closed earlier.
+local function send_marker(port)
+  local m = dgram.createSocket("udp4")
+  m:send("marker", port, "127.0.0.1", function() m:close() end)
 end
 
 -- A server on 127.0.0.1 recording what it gets in 'got'; runs
@@ -128,18 +137,19 @@ describe("close", function()
     assert.same({ "1" }, got)
   end)
 
-  it("inside a 'message' handler, with a reply waiting for its lookup",
-     function()
+  it("inside a 'message' handler, with a reply waiting for its lookup: " ..
+     "not sent, its callback gets ERR_SOCKET_DGRAM_NOT_RUNNING", function()
     local got, log = {}, recorder()
     with_server(function(port, received, finish, wait)
       local s = dgram.createSocket("udp4")
       s:on("message", T.expect(function(msg)
         got[#got + 1] = msg
-        s:send("reply", port, "localhost", function(err)
-          log.push("reply sent " .. tostring(err))
+        s:send("reply", port, "localhost", function(err, n)
+          log.push("reply " .. err.code .. " " .. tostring(n))
         end)
         s:close(function()
           log.push("close")
+          send_marker(port)
           wait(1, function()
             log.push(received[1])
             finish()
@@ -151,7 +161,8 @@ describe("close", function()
       end)
     end)
     assert.same({ "1" }, got)
-    assert.same({ "reply sent nil", "close", "reply" }, log)
+    assert.same({ "reply ERR_SOCKET_DGRAM_NOT_RUNNING nil", "close",
+                  "marker" }, log)
   end)
 
   it("with sends queued before the bind: they go out first", function()
@@ -179,16 +190,21 @@ describe("close", function()
     assert.same({ "a", "b" }, received)
   end)
 
-  it("with a send waiting for its host name: it goes out first", function()
+  it("bound, with sends waiting for a host name: not sent, their " ..
+     "callbacks get ERR_SOCKET_DGRAM_NOT_RUNNING, 'close' after", function()
     local log = recorder()
     with_server(function(port, got, finish, wait)
       local c = dgram.createSocket("udp4")
       c:bind(0, "127.0.0.1", function()
         c:send("by name", port, "localhost", function(err)
-          log.push("sent " .. tostring(err))
+          log.push("by name " .. err.code)
+        end)
+        c:send("behind it", port, "127.0.0.1", function(err)
+          log.push("behind it " .. err.code)
         end)
         c:close(function()
           log.push("close")
+          send_marker(port)
           wait(1, function()
             log.push(got[1])
             finish()
@@ -196,7 +212,9 @@ describe("close", function()
         end)
       end)
     end)
-    assert.same({ "sent nil", "close", "by name" }, log)
+    assert.same({ "by name ERR_SOCKET_DGRAM_NOT_RUNNING",
+                  "behind it ERR_SOCKET_DGRAM_NOT_RUNNING", "close",
+                  "marker" }, log)
   end)
 
   it("while connecting: queued sends go to the peer, no 'connect'",
@@ -293,4 +311,65 @@ describe("close", function()
       end)
     end)
   end)
+end)
+
+-- The open descriptors of this process.
+local function open_fds()
+  local p = io.popen("ls /proc/" .. core.pid .. "/fd")
+  local n = 0
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n
+end
+
+-- close() called by the socket's own lookup while a send waits for it:
+-- 'close' comes, the descriptor goes, nothing is sent, the send's
+-- callback gets ERR_SOCKET_DGRAM_NOT_RUNNING; then the lookup does
+-- 'after' (nothing, answer, answer twice, throw).
+describe("close from inside a custom lookup", function()
+  for _, after in ipairs({ "never answers", "answers", "answers twice",
+                           "throws" }) do
+    it("that then " .. after, function()
+      local n, closes, codes, raised_n = 40, 0, {}, 0
+      local before = open_fds()
+      with_server(function(port, got, finish, wait)
+        for _ = 1, n do
+          local s
+          s = dgram.createSocket({ type = "udp4",
+            lookup = function(host, _, cb)
+              if core.isip(host) ~= 0 then return cb(nil, host, 4) end
+              s:close(function()
+                closes = closes + 1
+                if closes == n then
+                  send_marker(port)
+                  wait(1, function()
+                    assert.same({ "marker" }, got)
+                    finish()
+                  end)
+                end
+              end)
+              if after == "answers" then
+                cb(nil, "127.0.0.1", 4)
+              elseif after == "answers twice" then
+                cb(nil, "127.0.0.1", 4)
+                cb(nil, "127.0.0.1", 4)
+              elseif after == "throws" then
+                error("lookup failed")
+              end
+            end })
+          s:bind(0, "127.0.0.1", function()
+            local ok = pcall(s.send, s, "x", port, "name.invalid",
+                             function(err) codes[#codes + 1] = err.code end)
+            if not ok then raised_n = raised_n + 1 end
+          end)
+        end
+      end)
+      core.run("nowait")             -- the close callbacks free the handles
+      assert.equal(n, closes)
+      assert.equal(n, #codes)
+      for i = 1, n do assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", codes[i]) end
+      assert.equal(after == "throws" and n or 0, raised_n)
+      assert.equal(before, open_fds())
+    end)
+  end
 end)

@@ -227,14 +227,21 @@ describe("a 'message' handler that closes its socket", function()
     assert.same({ "re d1", "bye" }, replies)
   end)
 
-  it("while a send waits for its lookup gets nothing more", function()
-    local got, replies = 0, {}
+  it("while a send waits for its lookup gets nothing more, and the " ..
+     "send is not made", function()
+    local got, replies, errs = 0, {}, {}
     pair(function(server, client, port, done)
       server:on("message", function(_, rinfo)
         got = got + 1
         server:send("late", rinfo.port, "localhost")   -- waits for lookup
-        server:close()
+        server:close(function()
+          -- the lookup may answer later: nothing goes out then either
+          local marker = dgram.createSocket("udp4")
+          marker:send("marker", client:address().port, "127.0.0.1",
+                      function() marker:close() end)
+        end)
       end)
+      server:on("error", function(err) errs[#errs + 1] = err.code end)
       client:on("message", function(msg)
         replies[#replies + 1] = msg
         client:close(done)
@@ -242,7 +249,8 @@ describe("a 'message' handler that closes its socket", function()
       for i = 1, 20 do client:send("d" .. i, port, "127.0.0.1") end
     end)
     assert.equal(1, got)
-    assert.same({ "late" }, replies)
+    assert.same({ "marker" }, replies)
+    assert.same({}, errs)                    -- closed: no 'error' either
   end)
 
   it("of another socket stops that one too, in the same pass", function()

@@ -1,6 +1,7 @@
--- ludp.socket_options: the options of dgram's Socket, each one call of
--- the binding: the kernel's buffer sizes, broadcast, TTLs, multicast
--- loopback, interface and memberships. install(Socket) adds the methods;
+-- ludp.socket_options: the options and plain queries of dgram's Socket,
+-- each one call of the binding: the kernel's buffer sizes, broadcast,
+-- TTLs, multicast loopback, interface and memberships; address() and the
+-- send queue's size and count. install(Socket) adds the methods;
 -- buffer_size_error is also what a bind reports for createSocket's
 -- recvBufferSize and sendBufferSize.
 
@@ -20,6 +21,25 @@ local UV_EINVAL = core.errno.EINVAL
 local options = {}
 
 local methods = {}
+
+function methods:address()
+  check_running(self)
+  local status, address, port, family = self._handle:getsockname()
+  if status ~= 0 then raise_uv(status, "getsockname") end
+  return { address = address, family = family, port = port }
+end
+
+function methods:getSendQueueSize()
+  check_running(self)
+  local size = self._handle:send_queue()
+  return size
+end
+
+function methods:getSendQueueCount()
+  check_running(self)
+  local _, count = self._handle:send_queue()
+  return count
+end
 
 -- ERR_SOCKET_BUFFER_SIZE: a SystemError naming the libuv call, as Node's.
 function options.buffer_size_error(status, which)
