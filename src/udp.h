@@ -100,6 +100,7 @@ typedef struct {
         ludp_sockaddr from;
       } d[PENDING_MAX];
     } pending;
+    char *carried; /* a copy of what a failed batch left (see carry) */
     int spare_ref; /* registry slot: the next rinfo table, or false */
   } recv;
   struct {              /* udp_send.c */
@@ -120,9 +121,11 @@ typedef struct {
         struct cmsghdr align;
       } ctl[BATCH_MAX];
     } gso;
-    unsigned anchored; /* strings kept on 'anchor' */
-    lua_State *anchor; /* a thread whose stack keeps them alive */
-    int flushing;      /* set while the batch leaves (see udp_send_now) */
+    unsigned anchored;         /* strings kept on 'anchor' */
+    unsigned char exiting;     /* the process is exiting: no Lua */
+    unsigned char at_exit_set; /* flush_at_exit is registered */
+    lua_State *anchor;         /* a thread whose stack keeps them alive */
+    int flushing; /* set while the batch leaves (see udp_send_now) */
     char data[BATCH_BYTES];
   } batch;
   ludp_addr_cache dst; /* the last destination parsed */

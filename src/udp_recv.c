@@ -13,6 +13,7 @@
 
 #define _GNU_SOURCE /* recvmsg flags, mmsghdr in udp.h */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "udp.h"
@@ -187,6 +188,51 @@ static int deliver_batch (lua_State *L) {
   return 0;
 }
 
+/* Forgets what waits, the carried copy included. */
+static void drop_pending (void) {
+  P.lh = NULL;
+  P.n = P.next = 0;
+  free(R.carried);
+  R.carried = NULL;
+}
+
+static void deliver (ludp_handle *lh);
+
+/* A tick: delivers what a failed batch left, if it still waits. */
+static int deliver_carried (lua_State *L) {
+  (void)L;
+  if (P.lh != NULL && P.next < P.n) deliver(P.lh);
+  return 0;
+}
+
+/*
+** An error nothing handled stopped the loop in the middle of a batch:
+** whoever runs the loop gets it from run() and may run it again (busted,
+** a script under stock lua5.4). The datagrams after the failing one were
+** read from the kernel already: they are copied out of the receive
+** buffer, which the next read reuses, and delivered first when the loop
+** runs again. Returns 0 when they cannot be kept (no memory).
+*/
+static int carry (lua_State *L) {
+  size_t total = 0, off = 0;
+  unsigned i;
+  char *copy;
+  for (i = P.next; i < P.n; i++)
+    total += P.d[i].len;
+  copy = malloc(total > 0 ? total : 1);
+  if (copy == NULL) return 0;
+  for (i = P.next; i < P.n; i++) {
+    memcpy(copy + off, P.d[i].base, P.d[i].len);
+    P.d[i].base = copy + off;
+    off += P.d[i].len;
+  }
+  free(R.carried); /* what an earlier failure carried, copied again */
+  R.carried = copy;
+  lua_pushcfunction(L, deliver_carried);
+  ludp_next_tick(L, 0);
+  return 1;
+}
+
 /* Delivers what waits; the replies made meanwhile leave together. */
 static void deliver (ludp_handle *lh) {
   lua_State *L = lh->L;
@@ -199,8 +245,9 @@ static void deliver (ludp_handle *lh) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref); /* the box */
     ludp_call(L, 1); /* an error: reported, and the loop goes on */
   }
-  P.lh = NULL;
-  P.n = P.next = 0;
+  if (P.next >= P.n || !ludp_failed() || lh->closing ||
+      lh->cb_ref == LUA_NOREF || !carry(L))
+    drop_pending();
   x->in_batch = 0;
   /* deliver_batch flushed, unless a listener's error cut it short */
   udp_flush(lh);
@@ -273,6 +320,7 @@ static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)suggested;
   buf->base = NULL;
   buf->len = 0;
+  if (ludp_failed()) return; /* the loop stops: read on when run again */
   if (R.drained == (uv_udp_t *)h) {
     R.drained = NULL;
     x->idle = 1;
@@ -368,9 +416,11 @@ int udp_recv_stop (lua_State *L) {
   return 1;
 }
 
-/* Before uv_close: this socket is no longer the drained one. */
+/* Before uv_close: this socket is no longer the drained one, and what it
+** carried from a failed batch goes. */
 void udp_recv_close (ludp_handle *lh) {
   if (R.drained == udp_of(lh)) R.drained = NULL;
+  if (P.lh == lh) drop_pending();
 }
 
 /* Registers deliver_batch and the spare rinfo slot in the registry. */

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* sendmmsg */
 #include <errno.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@
 #define B (ludp_udp.batch)
 #define PATHS (ludp_udp.paths)
 #define GSO (ludp_udp.batch.gso)
+
+#define EXIT_WAIT_MS 200 /* at exit, how long a full socket is waited for */
 
 typedef struct {
   uv_udp_send_t req;
@@ -44,7 +47,7 @@ typedef struct {
 static void report_send_error (ludp_handle *lh, int status,
                                const struct sockaddr *to) {
   lua_State *L = lh->L;
-  if (!udp_push_onerror(L, lh)) return;
+  if (B.exiting || !udp_push_onerror(L, lh)) return;
   lua_pushinteger(L, status);
   lua_pushliteral(L, "send");
   ludp_push_sockaddr(L, to);
@@ -122,6 +125,11 @@ static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
     if (r > 0) {
       i += (unsigned)r;
       continue;
+    }
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && B.exiting) {
+      struct pollfd p = {.fd = fd, .events = POLLOUT};
+      if (poll(&p, 1, EXIT_WAIT_MS) > 0) continue; /* no loop to wait in */
+      break;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       for (; i < n; i++) { /* the rest waits in libuv's queue */
@@ -507,8 +515,20 @@ void udp_send_owner (lua_State *L, int owner, int box) {
   lua_pop(L, 1);
 }
 
+/*
+** At exit (process.exit, os.exit, exit() from anywhere, with the Lua
+** state still open), the replies still batched leave: send() accepted
+** them. No Lua from here: a refused one is not reported.
+*/
+static void flush_at_exit (void) {
+  if (B.owner == NULL) return;
+  B.exiting = 1;
+  udp_flush(B.owner);
+}
+
 /* Makes the anchor thread and the owners table; adds core.socket_send. */
 void udp_send_open (lua_State *L) {
+  if (!B.at_exit_set && atexit(flush_at_exit) == 0) B.at_exit_set = 1;
   B.anchor = lua_newthread(L);
   luaL_ref(L, LUA_REGISTRYINDEX); /* for the state's life */
   lua_newtable(L);
