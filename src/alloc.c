@@ -1,17 +1,19 @@
 /*
 ** alloc.c
-** The allocator of the host's Lua state. Every datagram makes short-lived
-** objects (the message string, the rinfo table and its fields) that the
-** collector frees in bursts; glibc's per-thread cache holds only a few
-** blocks per size, so most frees took its slow path. Here blocks up to
-** 2 kB (a datagram's string of up to ~2000 bytes included) come from
-** per-size free lists that never shrink, which makes both allocation and
-** release a few instructions. Larger blocks go to malloc. Under the sanitizers every block goes to malloc, so that
-** ASan and valgrind see each one.
+** The host's allocators: its Lua state's, and the realloc it gives libuv
+** (at the end). Every datagram makes short-lived objects (the message
+** string, the rinfo table and its fields) that the collector frees in
+** bursts; glibc's per-thread cache holds only a few blocks per size, so
+** most frees took its slow path. Here blocks up to 2 kB (a datagram's
+** string of up to ~2000 bytes included) come from per-size free lists
+** that never shrink, which makes both allocation and release a few
+** instructions. Larger blocks go to malloc. Under the sanitizers every
+** block goes to malloc, so that ASan and valgrind see each one.
 */
 
 #include <stddef.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,4 +145,39 @@ lua_State *ludp_newstate (void) {
   L = lua_newstate(ludp_alloc, NULL);
   if (L != NULL) lua_atpanic(L, panic);
   return L;
+}
+
+
+/* ---------------------------------------------------------------- libuv */
+
+/*
+** libuv aborts the process when it cannot grow a loop's array of
+** watchers (a realloc in uv__io_start), and making the loop is the first
+** thing to grow it; its other allocations that fail give ENOMEM. So the
+** host gives libuv a realloc that, the first time the system refuses,
+** hands over a reserve block taken when the host started (libuv frees it
+** as any other). Making the loop then fails with ENOMEM or works, and
+** does not abort.
+*/
+#define RESERVE_BYTES 4096 /* the watchers of 500 descriptors */
+static void *reserve;
+
+static void *uv_realloc_reserve (void *ptr, size_t size) {
+  void *p = realloc(ptr, size); /* a refused one leaves ptr as it was */
+  size_t old;
+  if (p != NULL || size == 0 || size > RESERVE_BYTES || reserve == NULL)
+    return p;
+  p = reserve;
+  reserve = NULL;
+  if (ptr != NULL) {
+    old = malloc_usable_size(ptr);
+    memcpy(p, ptr, old < size ? old : size);
+    free(ptr);
+  }
+  return p;
+}
+
+void ludp_uv_allocator (void) {
+  reserve = malloc(RESERVE_BYTES); /* without it, libuv's own way */
+  uv_replace_allocator(malloc, uv_realloc_reserve, calloc, free);
 }

@@ -129,6 +129,9 @@ static const luaL_Reg core_funcs[] = {
 };
 
 int luaopen_ludp_core (lua_State *L) {
+  int r = ludp_loop_open(); /* made once; the host made it already */
+  if (r != 0)
+    return luaL_error(L, "cannot create the event loop: %s", uv_strerror(r));
   luaL_newlib(L, core_funcs);
   push_errno(L);
   lua_setfield(L, -2, "errno");

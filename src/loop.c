@@ -1,15 +1,18 @@
 /*
 ** loop.c
-** The event loop and the one protected call through which every callback
-** enters Lua. It decides what an error in a callback does: the uncaught
-** handler (process 'uncaughtException') may take it; otherwise the loop
-** stops and run() raises the error to whoever ran the loop (the host
-** prints it and exits 1, a busted test fails, the REPL prints it).
-** After every callback the nextTick queue is drained, as in Node.js.
+** The event loop (made here, with the reason when it cannot be) and the
+** one protected call through which every callback enters Lua. It decides
+** what an error in a callback does: the uncaught handler (process
+** 'uncaughtException') may take it; otherwise the loop stops and run()
+** raises the error to whoever ran the loop (the host prints it and exits
+** 1, a busted test fails, the REPL prints it). After every callback the
+** nextTick queue is drained, as in Node.js.
 */
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ludp.h"
 
@@ -22,10 +25,42 @@ static int uncaught_ref = LUA_NOREF;  /* function (err, traceback) */
 static int error_ref = LUA_NOREF;     /* the error that stopped us */
 static int traceback_ref = LUA_NOREF; /* traceback of the last error */
 static int draining, failed, running;
+static uv_loop_t loop_struct;
+static uv_loop_t *the_loop; /* &loop_struct once made */
 
+
+/*
+** libuv aborts the process when it cannot make the pipe of its signal
+** lock, which the first loop makes right after its epoll descriptor. So
+** three descriptors must be free before the first loop is asked for;
+** with fewer, this reports EMFILE instead of the abort.
+*/
+static int descriptors_free (void) {
+  int p[2], fd;
+  if (pipe(p) != 0) return uv_translate_sys_error(errno);
+  fd = dup(p[0]);
+  if (fd < 0)
+    fd = uv_translate_sys_error(errno);
+  else
+    close(fd);
+  close(p[0]);
+  close(p[1]);
+  return fd < 0 ? fd : 0;
+}
+
+/* libuv's uv_default_loop() says nothing of why it failed: this loop is
+** made here, so that the host can tell (EMFILE, ENOMEM). */
+int ludp_loop_open (void) {
+  int r;
+  if (the_loop != NULL) return 0;
+  r = descriptors_free();
+  if (r == 0) r = uv_loop_init(&loop_struct);
+  if (r == 0) the_loop = &loop_struct;
+  return r;
+}
 
 uv_loop_t *ludp_loop (void) {
-  return uv_default_loop();
+  return the_loop;
 }
 
 lua_State *ludp_state (void) {

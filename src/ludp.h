@@ -15,7 +15,11 @@
 
 /* ------------------------------------------------------------------ loop */
 
-/* The one loop of the process, and the main Lua thread that callbacks use. */
+/* The one loop of the process, and the main Lua thread that callbacks use.
+** ludp_loop_open makes the loop (0, or a negative libuv code); until it
+** has succeeded ludp_loop() is NULL, so both the host and luaopen of the
+** core call it before anything else. */
+int ludp_loop_open (void);
 uv_loop_t *ludp_loop (void);
 lua_State *ludp_state (void);
 void ludp_set_state (lua_State *L);
@@ -128,6 +132,9 @@ __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);
 
 /* A Lua state with the host's allocator (alloc.c). */
 lua_State *ludp_newstate (void);
+
+/* The host's allocator for libuv (alloc.c): before any libuv call. */
+void ludp_uv_allocator (void);
 
 /* Embedded Lua modules of the host (modules.c). */
 void ludp_preload_modules (lua_State *L);

@@ -2,13 +2,19 @@
 ** main.c
 ** The ludp host: a Lua state with the built-in modules preloaded, handing
 ** the command line to ludp.host (Lua), which runs the script or the REPL
-** and the loop, and returns the exit status. Afterwards every handle is
-** closed and freed, so leak checkers see a clean exit.
+** and the loop, and returns the exit status. Before the state come
+** descriptors 0 to 2 and the loop: a host that cannot have them says why
+** ("ludp: <reason>") and exits 1. Afterwards every handle is closed and
+** freed, so leak checkers see a clean exit.
 */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <lualib.h>
 
@@ -76,13 +82,44 @@ static void quiet_exit_signals (void) {
   uv_walk(ludp_loop(), ignore_watched, NULL);
 }
 
+/*
+** A descriptor 0, 1 or 2 the host was started without would be the
+** first one a socket or the loop takes, and libuv asserts that it never
+** closes those (so a run with stdin closed aborted at exit). Each one
+** missing is opened on /dev/null, as Node does. Returns 0, or -1 when
+** /dev/null cannot be opened (too few descriptors: the rest could not
+** run anyway).
+*/
+static int open_std_fds (void) {
+  int fd;
+  for (fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) return -1;
+  }
+  return 0;
+}
+
 int main (int argc, char **argv) {
   lua_State *L;
   int status, code;
+  if (open_std_fds() != 0) {
+    fprintf(stderr, "ludp: cannot open /dev/null: %s\n", strerror(errno));
+    return 1;
+  }
   signal(SIGPIPE, SIG_IGN); /* a closed peer must not kill a server */
+  ludp_uv_allocator();
+  /* The loop first: everything after it, the exit path included, may
+  ** use it. It fails with too few descriptors or too little memory. */
+  status = ludp_loop_open();
+  if (status != 0) {
+    fprintf(stderr, "ludp: cannot create the event loop: %s\n",
+            uv_strerror(status));
+    return 1;
+  }
   L = ludp_newstate();
   if (L == NULL) {
     fprintf(stderr, "ludp: cannot create state: not enough memory\n");
+    uv_loop_close(ludp_loop());
     return 1;
   }
   ludp_set_state(L);

@@ -82,7 +82,7 @@ typedef struct {
 
 /*
 ** Everything the UDP rooms keep between calls, for the one loop of the
-** process (ludp_loop(): libuv's default loop) and the Lua state that
+** process (ludp_loop(), made by loop.c) and the Lua state that
 ** runs it. In static memory: a socket pays nothing for it, and pages
 ** never written (most of the buffers) cost nothing.
 */
