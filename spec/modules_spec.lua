@@ -73,6 +73,38 @@ describe("under stock lua5.4 (this busted run)", function()
     assert.has_error(function() ludp.run("twice") end)
   end)
 
+  -- A loop started from a nextTick callback that run() drains before its
+  -- pass (a bind callback, 'listening') could never drain the queue: it
+  -- would wait for ever. Refused as from any other callback. "nowait",
+  -- so that a run that is not refused shows as a failure, not a hang.
+  it("ludp.run() from a callback drained before the pass raises",
+     function()
+    local ludp = require("ludp")
+    local dgram = require("dgram")
+    local results = {}
+    local function try() results[#results + 1] = { pcall(ludp.run, "nowait") } end
+    local s = dgram.createSocket("udp4")
+    s:on("listening", try)
+    s:bind(0, "127.0.0.1", function()
+      try()
+      require("ludp.process").nextTick(try)
+      s:close()
+    end)
+    ludp.run()
+    assert.equal(3, #results)
+    for _, r in ipairs(results) do
+      assert.is_false(r[1])
+      assert.matches("the event loop is already running", r[2], 1, true)
+    end
+    -- A timer callback: the same (inside the pass).
+    local timers = require("timers")
+    local r
+    timers.setTimeout(function() r = { pcall(ludp.run, "nowait") } end, 0)
+    ludp.run()
+    assert.is_false(r[1])
+    assert.matches("the event loop is already running", r[2], 1, true)
+  end)
+
   it("install_globals sets the Node globals into a given table", function()
     local env = require("ludp").install_globals({})
     for _, name in ipairs({ "setTimeout", "clearTimeout", "setInterval",
@@ -136,6 +168,35 @@ describe("inside the host", function()
     assert.equal(0, code, err)
     assert.equal("dgram table\nevents table\ntimers table\nludp table\n"
                  .. "cjson table\ntrue\n", out)
+  end)
+
+  -- The host drains the script's nextTick queue before the loop starts:
+  -- a bind callback runs there. Its loop of run("once") used to wait for
+  -- ever (timeout: a watchdog against that hang).
+  it("refuses ludp.run() from a bind callback of the script", function()
+    local code, out, err = sh(quote(BIN) .. " -e " .. quote([[
+      local ludp = require("ludp")
+      local s = require("dgram").createSocket("udp4")
+      s:bind(0, "127.0.0.1", function()
+        print(pcall(ludp.run, "nowait"))
+        s:close()
+      end)
+    ]]))
+    assert.equal(0, code, err)
+    assert.matches("^false\t[^\n]*the event loop is already running\n$", out)
+    local timeout = os.execute("command -v timeout >/dev/null 2>&1")
+                    and "timeout -k 5 60 " or ""
+    code, out, err = sh(timeout .. quote(BIN) .. " -e " .. quote([[
+      local done = false
+      local s = require("dgram").createSocket("udp4")
+      s:bind(0, "127.0.0.1", function()
+        setTimeout(function() done = true; s:close() end, 1)
+        while not done do require("ludp").run("once") end
+      end)
+    ]]))
+    assert.equal(1, code, err)
+    assert.equal("", out)
+    assert.matches("^ludp: [^\n]*the event loop is already running", err)
   end)
 
   it("has the globals set, the same as the modules'", function()

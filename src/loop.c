@@ -6,7 +6,8 @@
 ** 'uncaughtException') may take it; otherwise the loop stops and run()
 ** raises the error to whoever ran the loop (the host prints it and exits
 ** 1, a busted test fails, the REPL prints it). After every callback the
-** nextTick queue is drained, as in Node.js.
+** nextTick queue is drained, as in Node.js; run() is refused inside a
+** callback.
 */
 
 #include <errno.h>
@@ -260,8 +261,13 @@ static int core_run (lua_State *L) {
                                       UV_RUN_NOWAIT};
   uv_run_mode mode = modes[luaL_checkoption(L, 1, "default", names)];
   int alive;
-  if (running) return luaL_error(L, "the event loop is already running");
-  if (tick_head != tick_tail && !draining) ludp_drain_ticks(L);
+  /* 'draining' too: a callback of the nextTick queue runs inside a pass
+  ** of the loop, or is a bind callback, a 'listening' listener... drained
+  ** before uv_run. A loop started from there could never drain the
+  ** queue ('draining' is set), and would wait for ever. */
+  if (running || draining)
+    return luaL_error(L, "the event loop is already running");
+  if (tick_head != tick_tail) ludp_drain_ticks(L);
   raise_pending(L);
   running = 1;
   alive = uv_run(ludp_loop(), mode);
