@@ -40,11 +40,11 @@ local type, select, tostring, rawlen =
 local math_type, format = math.type, string.format
 local next_tick, isip = core.next_tick, core.isip
 local truthy, check_port, check_opt_string, check_integer,
-      check_buffer_size, not_running, check_running, raise_uv,
+      check_buffer_size, check_socket, check_running, raise_uv,
       check_message, slice =
   validators.truthy, validators.check_port, validators.check_opt_string,
   validators.check_integer, validators.check_buffer_size,
-  validators.not_running, validators.check_running, validators.raise_uv,
+  validators.check_socket, validators.check_running, validators.raise_uv,
   validators.check_message, validators.slice
 local buffer_size_error = socket_options.buffer_size_error
 
@@ -57,11 +57,9 @@ local DISCONNECTED, CONNECTING, CONNECTED = 0, 1, 2
 -- Kinds of operations in the queue.
 local SEND, CONNECT = 1, 2
 
--- What differs between the two socket types.
-local KINDS = {
-  udp4 = { fam = 4, family = "IPv4", any = "0.0.0.0", loopback = "127.0.0.1" },
-  udp6 = { fam = 6, family = "IPv6", any = "::", loopback = "::1" },
-}
+-- What differs between the two socket types (validators checks that a
+-- method's receiver has one as its _kind).
+local KINDS = validators.KINDS
 
 -- The options of a socket created without any (see Socket.init).
 local NO_OPTS = {}
@@ -540,7 +538,7 @@ end
 -- binding does the reply form, send(msg, port, address), itself when it
 -- can (see Socket.send below); everything else comes here.
 local function send(self, msg, offset, length, port, address, callback)
-  if self._closed then not_running() end  -- first: closed is closed
+  check_running(self)              -- first: closed is closed
   local connected = self._connect_state ~= DISCONNECTED
   if not connected then
     if (address ~= nil and truthy(address))
@@ -689,8 +687,9 @@ end
 -- tostring(socket), what the REPL shows: "Socket<udp4 unbound>",
 -- "Socket<udp4 0.0.0.0:41234 bound>", "Socket<udp6 closed>",
 -- "Socket<udp4 127.0.0.1:5000 connected to 127.0.0.1:6000>"; also
--- "binding" and "connecting" on their way there. Never raises.
+-- "binding" and "connecting" on their way there. Never raises for a socket.
 function Socket.__tostring(self)
+  check_socket(self)               -- a table made with Socket as metatable
   local state
   if self._closed then
     state = "closed"

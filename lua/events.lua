@@ -67,6 +67,17 @@ local function check_listener(fn)
   end
 end
 
+-- The receiver of a method: any table but a class (a table that is its
+-- own __index: EventEmitter, a class extend made, one made with plain
+-- metatables), whose listeners every instance would find through
+-- __index. e.on("x", f) with a dot, or EventEmitter:on, would otherwise
+-- index a string or a number, or store listeners in the class.
+local function check_this(self)
+  if type(self) ~= "table" or rawget(self, "__index") == self then
+    errors.invalid_this("an instance of EventEmitter", self)
+  end
+end
+
 local function check_event(event)
   -- nil and NaN cannot be table keys.
   if event == nil or event ~= event then
@@ -77,6 +88,11 @@ end
 -- Makes a table usable as an emitter; keeps existing state, so calling it
 -- twice is harmless. A table without a metatable becomes a plain emitter.
 function EventEmitter.init(self)
+  if type(self) ~= "table" or rawget(self, "__index") == self then
+    errors.raise("TypeError", "ERR_INVALID_ARG_TYPE", string.format(
+      'The "object" argument must be a table that is not a class. ' ..
+      "Received %s", errors.received(self)))
+  end
   if getmetatable(self) == nil then setmetatable(self, EventEmitter) end
   if rawget(self, "_events") == nil then
     self._events = {}  -- event -> listener, or array of them (see top)
@@ -98,6 +114,9 @@ EventEmitter.new = make_new(EventEmitter)
 
 -- A subclass: instances inherit from it, it inherits from self.
 function EventEmitter:extend()
+  if type(self) ~= "table" or rawget(self, "__index") ~= self then
+    errors.invalid_this("a class", self)
+  end
   local cls = {}
   -- Metamethods are looked up raw, so they must be copied, not inherited.
   for k, v in pairs(self) do
@@ -144,6 +163,7 @@ local function warn_max(self, event, count, max)
 end
 
 local function add_listener(self, event, fn, prepend)
+  check_this(self)
   check_event(event)
   check_listener(fn)
   if not self._events then EventEmitter.init(self) end
@@ -197,11 +217,13 @@ function EventEmitter:prependListener(event, fn)
 end
 
 function EventEmitter:once(event, fn)
+  check_this(self)
   check_listener(fn)
   return add_listener(self, event, once_wrap(self, event, fn), false)
 end
 
 function EventEmitter:prependOnceListener(event, fn)
+  check_this(self)
   check_listener(fn)
   return add_listener(self, event, once_wrap(self, event, fn), true)
 end
@@ -209,6 +231,7 @@ end
 -- Removes the most recently added instance of fn (or of a once wrapper
 -- around fn), as Node does.
 function EventEmitter:removeListener(event, fn)
+  check_this(self)
   check_listener(fn)
   local events = self._events or NO_EVENTS
   local old = events[event]
@@ -238,6 +261,7 @@ end
 EventEmitter.off = EventEmitter.removeListener
 
 function EventEmitter:removeAllListeners(event)
+  check_this(self)
   local events = self._events
   if not events then return self end
   if not events.removeListener then
@@ -270,6 +294,7 @@ end
 
 -- Hot path: every received datagram goes through here.
 function EventEmitter:emit(event, ...)
+  check_this(self)
   local listeners = (self._events or NO_EVENTS)[event]
   if listeners then
     listeners(...)  -- the one listener, or the array that calls them all
@@ -288,6 +313,7 @@ function EventEmitter:emit(event, ...)
 end
 
 function EventEmitter:setMaxListeners(n)
+  check_this(self)
   if type(n) ~= "number" or n ~= n or n < 0 then
     errors.range_error("ERR_OUT_OF_RANGE", 'The value of "n" is out of ' ..
       "range. It must be a non-negative number. Received " .. tostring(n))
@@ -297,11 +323,13 @@ function EventEmitter:setMaxListeners(n)
 end
 
 function EventEmitter:getMaxListeners()
+  check_this(self)
   return self._max_listeners or EventEmitter.defaultMaxListeners
 end
 
 -- The listeners, with once wrappers replaced by the original functions.
 function EventEmitter:listeners(event)
+  check_this(self)
   local list = array_of((self._events or NO_EVENTS)[event] or {})
   local out = {}
   for i = 1, #list do out[i] = originals[list[i]] or list[i] end
@@ -310,12 +338,14 @@ end
 
 -- The listeners as stored, once wrappers included.
 function EventEmitter:rawListeners(event)
+  check_this(self)
   local list = array_of((self._events or NO_EVENTS)[event] or {})
   return table.move(list, 1, #list, 1, {})
 end
 
 -- With fn, counts only fn (and once wrappers around it).
 function EventEmitter:listenerCount(event, fn)
+  check_this(self)
   local list = (self._events or NO_EVENTS)[event]
   if not list then return 0 end
   list = array_of(list)
@@ -329,6 +359,7 @@ function EventEmitter:listenerCount(event, fn)
 end
 
 function EventEmitter:eventNames()
+  check_this(self)
   local names = self._names or NO_EVENTS
   return table.move(names, 1, #names, 1, {})
 end

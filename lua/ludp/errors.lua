@@ -41,6 +41,48 @@ function errors.range_error(code, message)
   errors.raise("RangeError", code, message)
 end
 
+-- tostring(v) for a message, or nil when v's __tostring raises or gives
+-- no string: a value's own code must not replace the error being built.
+function errors.tostring(v)
+  local ok, s = pcall(tostring, v)
+  if ok and type(s) == "string" then return s end
+  return nil
+end
+
+-- How a message shows a value it received, as Node's do: 'nil', 'type
+-- number (5)', 'type string ("x")', 'an instance of Socket' (a table or
+-- userdata whose metatable has a __name), 'the class Socket' (a table
+-- that is its own __index, as classes are), 'type table'. No __tostring
+-- or __index of the value runs.
+function errors.received(v)
+  local t = type(v)
+  if t == "nil" then return "nil" end
+  if t == "string" then return string.format("type string (%q)", v) end
+  if t == "number" or t == "boolean" then
+    return "type " .. t .. " (" .. (errors.tostring(v) or "?") .. ")"
+  end
+  if t == "table" and rawget(v, "__index") == v
+     and type(rawget(v, "__name")) == "string" then
+    return "the class " .. rawget(v, "__name")
+  end
+  local mt = getmetatable(v)
+  if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then
+    return "an instance of " .. rawget(mt, "__name")
+  end
+  return "type " .. t
+end
+
+-- ERR_INVALID_ARG_TYPE for a method called on the wrong receiver (with a
+-- dot, on the class, on another object), in Node's words for a 'this'
+-- that is not what it must be: 'The "this" argument must be an instance
+-- of Socket. Received type number (5)'. 'shown' replaces the received
+-- part where received(value) would mislead.
+function errors.invalid_this(expected, value, shown)
+  errors.raise("TypeError", "ERR_INVALID_ARG_TYPE", string.format(
+    'The "this" argument must be %s. Received %s', expected,
+    shown or errors.received(value)))
+end
+
 -- ERR_INVALID_ARG_TYPE for argument 'what' that should be 'expected'.
 function errors.arg_type(what, expected, value)
   local got = type(value)

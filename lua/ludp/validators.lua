@@ -16,15 +16,16 @@ local INT_MAX = 0x7fffffff
 local validators = { INT_MAX = INT_MAX }
 
 -- How Node's messages show a received value: 'Received type number (7)'.
-local function received(v)
-  local t = type(v)
-  if t == "nil" then return "nil" end
-  if t == "string" then return format("type string (%q)", v) end
-  if t == "number" or t == "boolean" then
-    return "type " .. t .. " (" .. tostring(v) .. ")"
-  end
-  return "type " .. t
-end
+local received = errors.received
+
+-- What differs between the two socket types. A table is a Socket when
+-- Socket.init gave it one of these as its _kind: so the class itself, a
+-- table made by hand or any other value is not.
+local KINDS = {
+  udp4 = { fam = 4, family = "IPv4", any = "0.0.0.0", loopback = "127.0.0.1" },
+  udp6 = { fam = 6, family = "IPv6", any = "::", loopback = "::1" },
+}
+local UDP4, UDP6 = KINDS.udp4, KINDS.udp6
 
 -- Truth as JavaScript sees it, for the argument forms copied from Node:
 -- 0 and "" are false there.
@@ -85,7 +86,27 @@ local function not_running()
   errors.raise("Error", "ERR_SOCKET_DGRAM_NOT_RUNNING", "Not running")
 end
 
+-- The receiver of a Socket method (sock.bind(0), dgram.Socket:bind(0)
+-- would index a number or the class): refused as Node refuses a wrong
+-- 'this'. Raw, so that no metamethod of a foreign table runs.
+local function check_socket(self)
+  if type(self) ~= "table" then
+    errors.invalid_this("an instance of Socket", self)
+  end
+  local kind = rawget(self, "_kind")
+  if kind ~= UDP4 and kind ~= UDP6 then
+    local shown = received(self)
+    if shown == "an instance of Socket" then -- its metatable, no more
+      shown = "a table that Socket.new did not make"
+    end
+    errors.invalid_this("an instance of Socket", self, shown)
+  end
+end
+
+-- What every method of Socket checks first: the receiver, then that the
+-- socket is open.
 local function check_running(self)
+  check_socket(self)
   if self._closed then not_running() end
 end
 
@@ -146,6 +167,8 @@ local function ttl_value(ttl)
 end
 
 validators.received = received
+validators.KINDS = KINDS
+validators.check_socket = check_socket
 validators.truthy = truthy
 validators.check_port = check_port
 validators.check_opt_string = check_opt_string

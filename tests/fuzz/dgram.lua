@@ -13,6 +13,7 @@
 local fz = require("fuzzlib")     -- first: it installs the resolver
 local core = require("ludp.core")
 local dgram = require("dgram")
+local EventEmitter = require("events")
 
 local MAX_SOCKETS = 4
 local MAX_STEPS = 48
@@ -181,6 +182,7 @@ function make_function(depth)
   end
 end
 
+-- Every public method of Socket, its own and EventEmitter's.
 local METHODS = {
   "bind", "send", "connect", "disconnect", "close", "address",
   "remoteAddress", "setBroadcast", "setTTL", "setMulticastTTL",
@@ -188,9 +190,24 @@ local METHODS = {
   "dropMembership", "addSourceSpecificMembership",
   "dropSourceSpecificMembership", "setRecvBufferSize", "setSendBufferSize",
   "getRecvBufferSize", "getSendBufferSize", "getSendQueueSize",
-  "getSendQueueCount", "ref", "unref", "on", "once", "off",
-  "removeAllListeners", "prependListener", "listenerCount",
+  "getSendQueueCount", "ref", "unref", "__tostring", "on", "addListener",
+  "once", "prependListener", "prependOnceListener", "off",
+  "removeListener", "removeAllListeners", "emit", "listeners",
+  "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
+  "getMaxListeners",
+  EventEmitter.extend, EventEmitter.init,   -- EventEmitter's own functions
 }
+
+-- Receivers other than a socket: what a call with a dot (sock.bind(0))
+-- or on the wrong object passes as self. The classes themselves too:
+-- their methods must refuse them, not change them.
+local function foreign_receiver(depth)
+  local k = d.byte() % 4
+  if k == 0 then return dgram.Socket end
+  if k == 1 then return EventEmitter end
+  if k == 2 then return EventEmitter.new() end
+  return value(depth)
+end
 
 -- An operation, decoded now, run later (op()).
 function operation(depth)
@@ -248,8 +265,9 @@ function operation(depth)
   elseif k == 7 then                    -- collect
     return function() collectgarbage() end
   end
-  -- any method with any arguments
-  local s = d.byte() % 8 == 0 and value(depth) or pick_socket()
+  -- any method with any arguments, on a socket or on anything else
+  local s
+  if d.byte() % 8 == 0 then s = foreign_receiver(depth) else s = pick_socket() end
   local name = d.pick(METHODS)
   local n = d.byte() % 7
   local args = {}
@@ -259,13 +277,14 @@ function operation(depth)
     args[1], args[2] = d.pick(EVENTS), make_function(depth)
     n = math.max(n, 2)
   end
+  local f = name
+  if type(name) == "string" then
+    f = dgram.Socket[name]
+  else
+    name = "EventEmitter.extend or init"
+  end
   return function()
-    local target = s
-    if type(target) ~= "table" or getmetatable(target) == nil
-       or target.bind ~= dgram.Socket.bind then
-      target = pick_socket()           -- methods are called on sockets
-    end
-    fz.call(name, target[name], target, table.unpack(args, 1, n))
+    fz.call(name, f, s, table.unpack(args, 1, n))
   end
 end
 

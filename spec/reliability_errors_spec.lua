@@ -1,0 +1,176 @@
+-- Spec for misuse that used to raise the wrong error: methods called on a
+-- wrong receiver (with a dot, on the class, on another object) must raise
+-- the Node-shaped error of docs/reference.md, never a plain Lua error.
+
+local dgram = require("dgram")
+local EventEmitter = require("events")
+local errors = require("ludp.errors")
+local process = require("ludp.process")
+local raised = require("helpers").raised
+
+-- Every public method of Socket: its own (lua/dgram.lua), its options
+-- (lua/ludp/socket_options.lua) and EventEmitter's.
+local SOCKET_METHODS = {
+  "bind", "send", "connect", "disconnect", "remoteAddress", "close",
+  "address", "getSendQueueSize", "getSendQueueCount", "ref", "unref",
+  "setRecvBufferSize", "setSendBufferSize", "getRecvBufferSize",
+  "getSendBufferSize", "setBroadcast", "setTTL", "setMulticastTTL",
+  "setMulticastLoopback", "setMulticastInterface", "addMembership",
+  "dropMembership", "addSourceSpecificMembership",
+  "dropSourceSpecificMembership",
+}
+local EMITTER_METHODS = {
+  "on", "addListener", "once", "prependListener", "prependOnceListener",
+  "off", "removeListener", "removeAllListeners", "emit", "listeners",
+  "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
+  "getMaxListeners",
+}
+
+-- Arguments that would make each method work on a socket, so that only
+-- the receiver is wrong.
+local ARGS = {
+  bind = { 0, "127.0.0.1" }, send = { "x", 9, "127.0.0.1" },
+  connect = { 9, "127.0.0.1" }, setRecvBufferSize = { 8192 },
+  setSendBufferSize = { 8192 }, setBroadcast = { true }, setTTL = { 64 },
+  setMulticastTTL = { 1 }, setMulticastLoopback = { true },
+  setMulticastInterface = { "127.0.0.1" }, addMembership = { "224.0.0.1" },
+  dropMembership = { "224.0.0.1" },
+  addSourceSpecificMembership = { "127.0.0.1", "232.1.1.1" },
+  dropSourceSpecificMembership = { "127.0.0.1", "232.1.1.1" },
+  on = { "x", print }, addListener = { "x", print }, once = { "x", print },
+  prependListener = { "x", print }, prependOnceListener = { "x", print },
+  off = { "x", print }, removeListener = { "x", print }, emit = { "x" },
+  listeners = { "x" }, rawListeners = { "x" }, listenerCount = { "x" },
+  setMaxListeners = { 3 },
+}
+
+local function assert_this(err, expected, received)
+  assert.is_true(errors.is_error(err), tostring(err))
+  assert.equal("TypeError", err.name)
+  assert.equal("ERR_INVALID_ARG_TYPE", err.code)
+  assert.equal('The "this" argument must be ' .. expected .. ". Received "
+               .. received, err.message)
+end
+
+-- What a call with a dot, or on the wrong object, passes as self, and how
+-- the message shows it.
+local function wrong_receivers()
+  return {
+    { 5, "type number (5)" },
+    { nil, "nil" },
+    { "x", 'type string ("x")' },
+    { true, "type boolean (true)" },
+    { print, "type function" },
+    { io.stdout, "an instance of FILE*" },
+    { dgram.Socket, "the class Socket" },
+    { EventEmitter, "the class EventEmitter" },
+  }
+end
+
+describe("a Socket method on a wrong receiver", function()
+  it("raises ERR_INVALID_ARG_TYPE naming the receiver", function()
+    local receivers = wrong_receivers()
+    receivers[#receivers + 1] = { {}, "type table" }
+    receivers[#receivers + 1] = { EventEmitter.new(),
+                                  "an instance of EventEmitter" }
+    receivers[#receivers + 1] = { setmetatable({}, dgram.Socket),
+                                  "a table that Socket.new did not make" }
+    for _, name in ipairs(SOCKET_METHODS) do
+      local method = dgram.Socket[name]
+      for _, r in ipairs(receivers) do
+        local err = raised(method, r[1], table.unpack(ARGS[name] or {}))
+        assert_this(err, "an instance of Socket", r[2])
+      end
+    end
+    -- The class is left as it was.
+    assert.is_nil(rawget(dgram.Socket, "_events"))
+    assert.is_nil(rawget(dgram.Socket, "_closed"))
+  end)
+
+  it("sock.send(...) with a dot: the binding's send hands it on", function()
+    local s = dgram.createSocket("udp4")
+    -- The reply form the binding does in C, and the others.
+    assert_this(raised(s.send, "x", 9, "127.0.0.1"), "an instance of Socket",
+                'type string ("x")')
+    assert_this(raised(s.send, nil, "x", 9, "127.0.0.1"),
+                "an instance of Socket", "nil")
+    assert_this(raised(s.send, 0 / 0, "x", 9, "127.0.0.1"),
+                "an instance of Socket", "type number (" .. tostring(0 / 0) .. ")")
+    assert_this(raised(s.send, "x", 9), "an instance of Socket",
+                'type string ("x")')
+    s:close()
+    require("ludp").run("nowait")
+  end)
+
+  it("tostring of a table given Socket's metatable raises it too", function()
+    local err = raised(tostring, setmetatable({}, dgram.Socket))
+    assert_this(err, "an instance of Socket",
+                "a table that Socket.new did not make")
+  end)
+
+  it("a closed socket is still a Socket: ERR_SOCKET_DGRAM_NOT_RUNNING",
+     function()
+    local s = dgram.createSocket("udp4")
+    s:close()
+    assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", raised(s.address, s).code)
+    require("ludp").run("nowait")
+  end)
+end)
+
+describe("an EventEmitter method on a wrong receiver", function()
+  local Job = setmetatable({ __name = "Job" }, { __index = EventEmitter })
+  Job.__index = Job
+
+  it("raises ERR_INVALID_ARG_TYPE naming the receiver", function()
+    local receivers = wrong_receivers()
+    receivers[#receivers + 1] = { EventEmitter:extend(), "the class EventEmitter" }
+    receivers[#receivers + 1] = { Job, "the class Job" }
+    for _, name in ipairs(EMITTER_METHODS) do
+      local method = EventEmitter[name]
+      for _, r in ipairs(receivers) do
+        local err = raised(method, r[1], table.unpack(ARGS[name] or {}))
+        assert_this(err, "an instance of EventEmitter", r[2])
+      end
+    end
+    -- No class got listeners or state (each instance would find them).
+    for _, class in ipairs({ EventEmitter, dgram.Socket, Job }) do
+      assert.is_nil(rawget(class, "_events"))
+      assert.is_nil(rawget(class, "_max_listeners"))
+    end
+    assert.is_nil(getmetatable(EventEmitter))
+  end)
+
+  it("works on any other table, as Node's on any object", function()
+    local t = {}
+    local got
+    EventEmitter.on(t, "x", function(v) got = v end)
+    assert.is_true(EventEmitter.emit(t, "x", 7))
+    assert.equal(7, got)
+    local j = EventEmitter.init(setmetatable({}, Job))
+    j:on("y", print)
+    assert.equal(1, j:listenerCount("y"))
+  end)
+
+  it("init takes a table that is not a class, extend a class", function()
+    for _, bad in ipairs({ { 5, "type number (5)" },
+                           { dgram.Socket, "the class Socket" },
+                           { EventEmitter, "the class EventEmitter" } }) do
+      local err = raised(EventEmitter.init, bad[1])
+      assert.equal("ERR_INVALID_ARG_TYPE", err.code)
+      assert.equal('The "object" argument must be a table that is not a ' ..
+                   "class. Received " .. bad[2], err.message)
+    end
+    assert.is_nil(getmetatable(EventEmitter))
+    assert_this(raised(EventEmitter.extend, 5), "a class", "type number (5)")
+    assert_this(raised(EventEmitter.extend, EventEmitter.new()), "a class",
+                "an instance of EventEmitter")
+    assert.equal(dgram.Socket, dgram.Socket:extend().super)
+  end)
+
+  it("process's methods still take a dot and a colon", function()
+    local function f() end
+    process.on("x-receiver-test", f)
+    process:off("x-receiver-test", f)
+    assert.equal(0, process.listenerCount("x-receiver-test"))
+  end)
+end)
