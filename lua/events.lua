@@ -159,7 +159,8 @@ local function warn_max(self, event, count, max)
     "MaxListenersExceededWarning: Possible EventEmitter memory leak " ..
     "detected. %d %s listeners added to [%s]. MaxListeners is %s. " ..
     "Use emitter:setMaxListeners() to increase limit\n",
-    count, tostring(event), class, tostring(max)))
+    count, errors.tostring(event) or errors.received(event), class,
+    tostring(max)))
 end
 
 local function add_listener(self, event, fn, prepend)
@@ -304,7 +305,10 @@ function EventEmitter:emit(event, ...)
     local err = ...
     if errors.is_error(err) then error(err, 0) end
     local msg = "Unhandled error."
-    if err ~= nil then msg = "Unhandled error. (" .. tostring(err) .. ")" end
+    if err ~= nil then
+      msg = "Unhandled error. (" .. (errors.tostring(err)
+                                     or errors.received(err)) .. ")"
+    end
     local e = errors.new("Error", "ERR_UNHANDLED_ERROR", msg, 2)
     e.context = err
     error(e, 0)
@@ -316,7 +320,8 @@ function EventEmitter:setMaxListeners(n)
   check_this(self)
   if type(n) ~= "number" or n ~= n or n < 0 then
     errors.range_error("ERR_OUT_OF_RANGE", 'The value of "n" is out of ' ..
-      "range. It must be a non-negative number. Received " .. tostring(n))
+      "range. It must be a non-negative number. Received " ..
+      (type(n) == "number" and tostring(n) or errors.received(n)))
   end
   self._max_listeners = n
   return self

@@ -1,12 +1,16 @@
 -- Spec for misuse that used to raise the wrong error: methods called on a
--- wrong receiver (with a dot, on the class, on another object) must raise
+-- wrong receiver (with a dot, on the class, on another object), and error
+-- builders meeting a __tostring that raises. Each must raise (or report)
 -- the Node-shaped error of docs/reference.md, never a plain Lua error.
 
 local dgram = require("dgram")
 local EventEmitter = require("events")
 local errors = require("ludp.errors")
 local process = require("ludp.process")
-local raised = require("helpers").raised
+local helpers = require("helpers")
+local raised, quote = helpers.raised, helpers.quote
+
+local BIN = os.getenv("LUDP_BIN") or "build/ludp"
 
 -- Every public method of Socket: its own (lua/dgram.lua), its options
 -- (lua/ludp/socket_options.lua) and EventEmitter's.
@@ -173,4 +177,80 @@ describe("an EventEmitter method on a wrong receiver", function()
     process:off("x-receiver-test", f)
     assert.equal(0, process.listenerCount("x-receiver-test"))
   end)
+end)
+
+describe("an error built from a value whose __tostring raises", function()
+  local bad = setmetatable({}, { __tostring = function() error("boom") end })
+
+  it("setMaxListeners: ERR_OUT_OF_RANGE", function()
+    local err = raised(EventEmitter.new().setMaxListeners, EventEmitter.new(),
+                       bad)
+    assert.equal("ERR_OUT_OF_RANGE", err.code)
+    assert.equal('The value of "n" is out of range. It must be a ' ..
+                 "non-negative number. Received type table", err.message)
+  end)
+
+  it("emit('error', value): ERR_UNHANDLED_ERROR", function()
+    local e = EventEmitter.new()
+    local err = raised(e.emit, e, "error", bad)
+    assert.equal("ERR_UNHANDLED_ERROR", err.code)
+    assert.equal("Unhandled error. (type table)", err.message)
+    assert.equal(bad, err.context)
+  end)
+
+  it("the warning of too many listeners", function()
+    local e = EventEmitter.new()
+    e:setMaxListeners(1)
+    local saved = io.stderr
+    local written = {}
+    local fake = {}
+    function fake.write(self, s)
+      written[#written + 1] = s
+      return self
+    end
+    io.stderr = fake -- luacheck: ignore 122
+    local ok, err = pcall(function()
+      e:on(bad, print)
+      e:on(bad, print)
+    end)
+    io.stderr = saved -- luacheck: ignore 122
+    assert.is_true(ok, tostring(err))
+    assert.matches("2 type table listeners added", written[1], 1, true)
+  end)
+
+  -- The host's report of an uncaught error, and process.exit's of an
+  -- error in an 'exit' listener: a table whose keys print through their
+  -- __tostring.
+  local function run(script)
+    local out, errf = os.tmpname(), os.tmpname()
+    local _, how, n = os.execute(quote(BIN) .. " -e " .. quote(script)
+      .. " </dev/null >" .. quote(out) .. " 2>" .. quote(errf))
+    local r = { code = how == "signal" and 128 + n or n,
+                err = helpers.read_file(errf) }
+    os.remove(out)
+    os.remove(errf)
+    return r
+  end
+  local THROW = [[
+    local bad = setmetatable({}, { __tostring = function() error("boom") end })
+    local function throw()
+      error({ [bad] = 1, [setmetatable({}, getmetatable(bad))] = 2 })
+    end
+  ]]
+
+  for _, case in ipairs({
+    { "the host's report of an uncaught error", "throw()" },
+    { "the report of an error in an 'exit' listener",
+      "process.on('exit', throw)" },
+    { "process.exit's report of an error in an 'exit' listener",
+      "process.on('exit', throw) process.exit(0)" },
+  }) do
+    it(case[1] .. " shows the error", function()
+      local r = run(THROW .. case[2])
+      assert.equal(1, r.code, r.err)
+      assert.matches("^ludp: { %[<table: __tostring failed>%] = %d, " ..
+                     "%[<table: __tostring failed>%] = %d }\n", r.err)
+      assert.is_nil(r.err:find("boom", 1, true), r.err)
+    end)
+  end
 end)

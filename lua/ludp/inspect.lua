@@ -77,15 +77,22 @@ local function safe_tostring(v)
   return sfmt("<%s: __tostring failed>", type(v))
 end
 
-local function key_order(a, b)
-  local ta, tb = type(a), type(b)
-  if ta ~= tb then
-    if ta == "number" then return true end
-    if tb == "number" then return false end
-    return ta < tb
+-- The order of a table's keys: numbers first, then by type; numbers and
+-- strings by value, other keys by their strings, made once each before
+-- the sort (safe_tostring: a __tostring that raises, or answers
+-- differently each time, must not stop the printing of an uncaught
+-- error).
+local function key_order(names)
+  return function(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then
+      if ta == "number" then return true end
+      if tb == "number" then return false end
+      return ta < tb
+    end
+    if ta == "number" or ta == "string" then return a < b end
+    return names[a] < names[b]
   end
-  if ta == "number" or ta == "string" then return a < b end
-  return tostring(a) < tostring(b)
 end
 
 -- Finds the tables that contain themselves (cycles), within MAX_DEPTH, and
@@ -129,13 +136,15 @@ local function render_table(t, st, depth, indent)
     if count > MAX_ITEMS then break end
     items[#items + 1] = render(rawget(t, i), st, depth + 1, inner)
   end
-  local keys = {}
+  local keys, names = {}, {}
   for k in next, t do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then
       keys[#keys + 1] = k
+      local tk = type(k)
+      if tk ~= "number" and tk ~= "string" then names[k] = safe_tostring(k) end
     end
   end
-  sort(keys, key_order)
+  sort(keys, key_order(names))
   for _, k in ipairs(keys) do
     count = count + 1
     if count > MAX_ITEMS then break end
@@ -144,7 +153,7 @@ local function render_table(t, st, depth, indent)
       ks = k
     elseif type(k) == "table" then
       ks = "[" .. (st.path[k] and sfmt("<cycle %d>", st.ids[k] or 0)
-                  or safe_tostring(k)) .. "]"
+                  or names[k]) .. "]"
     else
       ks = "[" .. render(k, st, depth + 1, inner) .. "]"
     end
