@@ -1,7 +1,8 @@
 -- Spec for misuse that used to raise the wrong error: methods called on a
--- wrong receiver (with a dot, on the class, on another object), and error
--- builders meeting a __tostring that raises. Each must raise (or report)
--- the Node-shaped error of docs/reference.md, never a plain Lua error.
+-- wrong receiver (with a dot, on the class, on another object), error
+-- builders meeting a __tostring that raises, and strings with a NUL that
+-- C would have cut. Each must raise (or report) the Node-shaped error of
+-- docs/reference.md, never a plain Lua error.
 
 local dgram = require("dgram")
 local EventEmitter = require("events")
@@ -253,4 +254,56 @@ describe("an error built from a value whose __tostring raises", function()
       assert.is_nil(r.err:find("boom", 1, true), r.err)
     end)
   end
+end)
+
+describe("a string with a NUL that C would cut", function()
+  local function assert_nul(err, name, value)
+    assert.is_true(errors.is_error(err), tostring(err))
+    assert.equal("TypeError", err.name)
+    assert.equal("ERR_INVALID_ARG_VALUE", err.code)
+    assert.equal("The argument '" .. name .. "' must be a string without " ..
+                 "null bytes. Received " .. string.format("%q", value),
+                 err.message)
+  end
+
+  it("the multicast calls raise ERR_INVALID_ARG_VALUE", function()
+    local s = dgram.createSocket("udp4")
+    local group, lo = "224.0.0.1\0junk", "127.0.0.1\0x"
+    assert_nul(raised(s.setMulticastInterface, s, lo), "interfaceAddress", lo)
+    assert_nul(raised(s.addMembership, s, group), "multicastAddress", group)
+    assert_nul(raised(s.dropMembership, s, group), "multicastAddress", group)
+    assert_nul(raised(s.addMembership, s, "224.0.0.1", lo),
+               "interfaceAddress", lo)
+    assert_nul(raised(s.addSourceSpecificMembership, s, lo, "232.1.1.1"),
+               "sourceAddress", lo)
+    assert_nul(raised(s.dropSourceSpecificMembership, s, "127.0.0.1",
+                      "232.1.1.1\0x"), "groupAddress", "232.1.1.1\0x")
+    assert_nul(raised(s.addSourceSpecificMembership, s, "127.0.0.1",
+                      "232.1.1.1", lo), "interfaceAddress", lo)
+    s:close()
+    require("ludp").run("nowait")
+  end)
+
+  it("cuts a long value at 128 characters", function()
+    local s = dgram.createSocket("udp4")
+    local long = ("a"):rep(200) .. "\0"
+    local err = raised(s.setMulticastInterface, s, long)
+    assert.equal("ERR_INVALID_ARG_VALUE", err.code)
+    assert.matches('Received "' .. ("a"):rep(127) .. "...$", err.message)
+    s:close()
+    require("ludp").run("nowait")
+  end)
+
+  it("process.env refuses such names and values, and has no such name",
+     function()
+    assert_nul(raised(function() process.env["LUDP_NUL\0X"] = "1" end),
+               "name", "LUDP_NUL\0X")
+    assert_nul(raised(function() process.env.LUDP_NUL = "a\0b" end),
+               "value", "a\0b")
+    assert.is_nil(os.getenv("LUDP_NUL"))
+    process.env.LUDP_NUL = "set"
+    assert.is_nil(process.env["LUDP_NUL\0X"])
+    process.env.LUDP_NUL = nil
+    assert.is_nil(process.env.LUDP_NUL)
+  end)
 end)

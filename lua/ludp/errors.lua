@@ -83,6 +83,18 @@ function errors.invalid_this(expected, value, shown)
     shown or errors.received(value)))
 end
 
+-- ERR_INVALID_ARG_VALUE, Node's form: "The argument 'name' must be a
+-- string without null bytes. Received "a\0b"" ('property' for a dotted
+-- name; the value quoted the Lua way, cut at 128 characters).
+function errors.invalid_value(name, value, reason)
+  local shown = type(value) == "string" and string.format("%q", value)
+                or errors.received(value)
+  if #shown > 128 then shown = shown:sub(1, 128) .. "..." end
+  errors.raise("TypeError", "ERR_INVALID_ARG_VALUE", string.format(
+    "The %s '%s' %s. Received %s",
+    name:find(".", 1, true) and "property" or "argument", name, reason, shown))
+end
+
 -- ERR_INVALID_ARG_TYPE for argument 'what' that should be 'expected'.
 function errors.arg_type(what, expected, value)
   local got = type(value)

@@ -33,12 +33,29 @@ for _, name in ipairs({ "on", "addListener", "once", "prependListener",
   end
 end
 
--- process.env reads and writes the real environment.
+-- process.env reads and writes the real environment. C ends a string at
+-- a NUL, so a name or value with one inside would read or set another
+-- variable ("A\0B" is "A"): no variable has such a name, and setting one
+-- is refused.
+local function check_env_string(s, name)
+  if s:find("\0", 1, true) then
+    errors.invalid_value(name, s, "must be a string without null bytes")
+  end
+end
+
 process.env = setmetatable({}, {
-  __index = function(_, k) return type(k) == "string" and os.getenv(k) or nil end,
+  __index = function(_, k)
+    if type(k) ~= "string" or k:find("\0", 1, true) then return nil end
+    return os.getenv(k)
+  end,
   __newindex = function(_, k, v)
     if type(k) ~= "string" then errors.arg_type("name", "of type string", k) end
-    core.setenv(k, v ~= nil and tostring(v) or nil)
+    check_env_string(k, "name")
+    if v ~= nil then
+      v = tostring(v)
+      check_env_string(v, "value")
+    end
+    core.setenv(k, v)
   end,
   __pairs = function()
     return next, core.environ(), nil

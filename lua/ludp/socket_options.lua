@@ -11,10 +11,10 @@ local validators = require("ludp.validators")
 
 local type, format = type, string.format
 local check_running, check_flag, check_opt_string, check_buffer_size,
-      raise_uv, ttl_value =
+      raise_uv, ttl_value, check_no_nul =
   validators.check_running, validators.check_flag,
   validators.check_opt_string, validators.check_buffer_size,
-  validators.raise_uv, validators.ttl_value
+  validators.raise_uv, validators.ttl_value, validators.check_no_nul
 local INT_MAX = validators.INT_MAX
 local UV_EINVAL = core.errno.EINVAL
 
@@ -120,6 +120,7 @@ function methods:setMulticastInterface(iface)
   if type(iface) ~= "string" then
     errors.arg_type("interfaceAddress", "of type string", iface)
   end
+  check_no_nul(iface, "interfaceAddress")
   local r = self._handle:set_multicast_interface(iface)
   if r ~= 0 then raise_uv(r, "setMulticastInterface") end
 end
@@ -134,6 +135,8 @@ local function membership(self, group, iface, join, syscall)
     errors.arg_type("multicastAddress", "of type string", group)
   end
   check_opt_string(iface, "interfaceAddress")
+  check_no_nul(group, "multicastAddress")
+  if iface then check_no_nul(iface, "interfaceAddress") end
   local r = self._handle:set_membership(group, iface, join)
   if r ~= 0 then raise_uv(r, syscall) end
 end
@@ -155,6 +158,9 @@ local function source_membership(self, source, group, iface, join, syscall)
     errors.arg_type("groupAddress", "of type string", group)
   end
   check_opt_string(iface, "interfaceAddress")
+  check_no_nul(source, "sourceAddress")
+  check_no_nul(group, "groupAddress")
+  if iface then check_no_nul(iface, "interfaceAddress") end
   local r = self._handle:set_source_membership(source, group, iface, join)
   if r ~= 0 then raise_uv(r, syscall) end
 end

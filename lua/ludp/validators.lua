@@ -5,7 +5,7 @@
 local errors = require("ludp.errors")
 
 local type, tostring, rawlen, rawget = type, tostring, rawlen, rawget
-local tointeger, format = math.tointeger, string.format
+local tointeger, format, find = math.tointeger, string.format, string.find
 
 -- The array of pieces the C binding takes in one datagram.
 local MAX_PIECES = 64
@@ -110,6 +110,15 @@ local function check_running(self)
   if self._closed then not_running() end
 end
 
+-- A string the binding hands to C, where a NUL would end it early (an
+-- interface "lo\0x" would be taken as "lo"): refused, as Node refuses
+-- NULs in the strings it hands to the system.
+local function check_no_nul(s, name)
+  if find(s, "\0", 1, true) then
+    errors.invalid_value(name, s, "must be a string without null bytes")
+  end
+end
+
 -- Raises the SystemError of a failed call of the binding.
 local function raise_uv(status, syscall)
   error(errors.uv(status, syscall), 0)
@@ -169,6 +178,7 @@ end
 validators.received = received
 validators.KINDS = KINDS
 validators.check_socket = check_socket
+validators.check_no_nul = check_no_nul
 validators.truthy = truthy
 validators.check_port = check_port
 validators.check_opt_string = check_opt_string
