@@ -1,4 +1,4 @@
--- Spec for lua/dgram.lua: the error objects of the API.md table. Misuse
+-- Spec for lua/dgram.lua: the error objects of docs/reference.md. Misuse
 -- raises at the call (pcall returns the object); a failure of the system
 -- is an 'error' event or goes to a callback, with code, errno, syscall,
 -- address and port. Loopback only, port 0 only.

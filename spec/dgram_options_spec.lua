@@ -324,7 +324,7 @@ describe("ref and unref", function()
     s:close()
     ludp.run()
     assert.is_false(core.alive())
-    -- Stricter than Node (no-ops there): API.md's NOT_RUNNING rule.
+    -- Stricter than Node (no-ops there): the NOT_RUNNING rule.
     for _, m in ipairs({ "ref", "unref" }) do
       local ok, err = pcall(s[m], s)
       assert.is_false(ok)

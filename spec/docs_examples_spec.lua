@@ -115,7 +115,7 @@ describe("the examples of docs/", function()
   end
 end)
 
--- The contract (API.md): what docs/reference.md must document.
+-- The contract: what docs/reference.md must document.
 local API = {
   functions = { "dgram.createSocket" },
   methods = {

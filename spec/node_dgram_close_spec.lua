@@ -92,8 +92,9 @@ describe("Node's dgram close tests", function()
     end)
   end)
 
-  -- Node's ref() and unref() of a closed socket do nothing; API.md makes
-  -- any use of a closed socket raise ERR_SOCKET_DGRAM_NOT_RUNNING.
+  -- Node's ref() and unref() of a closed socket do nothing;
+  -- docs/reference.md makes any use of a closed socket raise
+  -- ERR_SOCKET_DGRAM_NOT_RUNNING.
   it("test-dgram-ref: unbound sockets do not keep the host alive; ref() " ..
      "after close raises", function()
     local code, out = in_host([[

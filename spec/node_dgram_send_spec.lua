@@ -152,8 +152,9 @@ describe("Node's dgram send tests", function()
         end
       end
       -- Node ignores a port in the third argument of a connected socket's
-      -- send and fails on the message; API.md makes any port given to a
-      -- connected socket ERR_SOCKET_DGRAM_IS_CONNECTED, checked first.
+      -- send and fails on the message; docs/reference.md makes any port
+      -- given to a connected socket ERR_SOCKET_DGRAM_IS_CONNECTED, checked
+      -- first.
       err = raised(sock.send, sock, 23, 12345, host)
       if connected then
         assert.equal("ERR_SOCKET_DGRAM_IS_CONNECTED", err.code)

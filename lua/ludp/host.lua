@@ -134,7 +134,7 @@ function host.main(progname, ...)
   local process = require("ludp.process")
 
   -- What to run: -e chunks, then a script file or stdin.
-  -- After -e, the remaining words are the chunk's arguments (API.md).
+  -- After -e, the remaining words are the chunk's arguments (man/ludp.1).
   local script = not opt.stdin and #opt.chunks == 0
                  and argv[opt.script_index] or nil
   local interactive = opt.interactive

@@ -3,8 +3,8 @@
 -- core.isip and to the C binding's bind/connect/send (parse_addr and its
 -- cache of the last destination), then to dgram's bind, connect and send.
 -- The binding may raise for a bad argument but never crash; dgram must
--- work or raise one of API.md's errors, and every asynchronous failure
--- must be one of them too.
+-- work or raise one of the errors of docs/reference.md, and every
+-- asynchronous failure must be one of them too.
 --
 -- Input: byte 0 picks the family (bit 0), how the port is read (bits 1-3)
 -- and the operations (bits 4-7); then the port bytes; the rest is the
@@ -64,8 +64,9 @@ local function binding(fam, address, port)
   h:close()
 end
 
--- An error given to a callback or an 'error' listener: one of API.md's,
--- and a SystemError's address, when it has one, is a string.
+-- An error given to a callback or an 'error' listener: one of
+-- docs/reference.md's, and a SystemError's address, when it has one, is a
+-- string.
 local function well_formed(err)
   if not fz.acceptable(err) then return false end
   if err.name ~= "SystemError" then return true end

@@ -3,7 +3,8 @@
 -- negative ones, strings with NULs and of every length, tables, option
 -- tables, functions that throw, close sockets or make more calls, open and
 -- closed sockets) on a live loop. Every call must work or raise one of
--- API.md's errors; so must every callback the loop makes. After the input
+-- the errors of docs/reference.md; so must every callback the loop makes,
+-- and every method called on a wrong receiver. After the input
 -- every socket is closed and the loop must settle with no handle and no
 -- registry reference left (tests/fuzz/fuzzlib.lua).
 --

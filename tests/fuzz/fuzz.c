@@ -5,8 +5,8 @@
 ** kept across inputs like a long-running script. Each input's bytes go to
 ** a Lua driver (FUZZ_DRIVER: tests/fuzz/dgram.lua or addr.lua) that turns
 ** them into calls on a live loop and checks what comes back; anything
-** the driver finds wrong (an error that is not one of API.md's, a handle
-** or reference left behind, a loop that does not settle) ends in
+** the driver finds wrong (an error that docs/reference.md does not list,
+** a handle or reference left behind, a loop that does not settle) ends in
 ** fuzz_fail(), which aborts so that libFuzzer keeps the input.
 */
 

@@ -1,7 +1,7 @@
 -- Shared parts of the fuzz drivers (tests/fuzz/dgram.lua, addr.lua):
--- reading the input's bytes, telling API.md errors from bugs, a hermetic
--- resolver, addresses that never leave the machine, and the check at the
--- end of every input that the loop settles with nothing left behind.
+-- reading the input's bytes, telling the documented errors from bugs, a
+-- hermetic resolver, addresses that never leave the machine, and the check
+-- at the end of every input that the loop settles with nothing left behind.
 --
 -- A finding calls fuzz_fail(message) (tests/fuzz/fuzz.c), which aborts:
 -- libFuzzer then saves the input as a crash.
@@ -94,7 +94,8 @@ end
 -- What fuzz-made callbacks throw, and what fuzz-made lookups give as err.
 fz.SENTINEL = setmetatable({}, { __tostring = function() return "SENTINEL" end })
 
--- API.md's codes, and those it takes from Node ("as in Node.js").
+-- The codes of docs/reference.md, and those it takes from Node ("as in
+-- Node.js").
 local CODES = {
   ERR_SOCKET_BAD_TYPE = true, ERR_SOCKET_BAD_PORT = true,
   ERR_INVALID_ARG_TYPE = true, ERR_SOCKET_ALREADY_BOUND = true,
@@ -110,7 +111,8 @@ local NAMES = { Error = true, TypeError = true, RangeError = true,
 
 local errors = require("ludp.errors")
 
--- Whether 'err' is an error API.md allows (or one the input threw).
+-- Whether 'err' is an error docs/reference.md allows (or one the input
+-- threw).
 function fz.acceptable(err)
   if err == fz.SENTINEL then return true end
   if not errors.is_error(err) then return false end
@@ -132,8 +134,8 @@ local function describe(err)
   return ok and s or type(err)
 end
 
--- Calls f(...) in protected mode; a raise that API.md does not allow is a
--- finding. Returns ok, results.
+-- Calls f(...) in protected mode; a raise that docs/reference.md does not
+-- allow is a finding. Returns ok, results.
 function fz.call(what, f, ...)
   local tb
   local res = table.pack(xpcall(f, function(e)
@@ -141,7 +143,8 @@ function fz.call(what, f, ...)
     return e
   end, ...))
   if not res[1] and not fz.acceptable(res[2]) then
-    fail(what .. " raised an error API.md does not allow:\n" .. tostring(tb))
+    fail(what .. " raised an error docs/reference.md does not allow:\n"
+         .. tostring(tb))
   end
   return table.unpack(res, 1, res.n)
 end
@@ -150,8 +153,8 @@ end
 -- an 'error' event with no listener) must be acceptable too.
 core.set_uncaught(function(err)
   if not fz.acceptable(err) then
-    fail("uncaught error API.md does not allow:\n" .. describe(err) ..
-         "\n" .. tostring(core.traceback()))
+    fail("uncaught error docs/reference.md does not allow:\n"
+         .. describe(err) .. "\n" .. tostring(core.traceback()))
   end
   return true
 end)
