@@ -107,8 +107,9 @@ endforeach()
 # inside the host under valgrind (tests/valgrind/ludp-valgrind): any error,
 # or memory definitely or indirectly lost, fails. Left out as too slow
 # under valgrind for what they add (their work is mostly child processes,
-# which the ASan build checks): docs_examples, host_cli, repl_*. The
-# signals spec runs its child hosts under valgrind too.
+# which the ASan build checks): docs_examples, host_cli, repl_*,
+# reliability_startup (whose children also preload an allocator that
+# fails). The signals spec runs its child hosts under valgrind too.
 find_program(VALGRIND valgrind)
 if(VALGRIND AND BUSTED AND NOT LUDP_SANITIZE)
   set(LUDP_VG_WRAPPER "${CMAKE_SOURCE_DIR}/tests/valgrind/ludp-valgrind")
@@ -124,7 +125,7 @@ if(VALGRIND AND BUSTED AND NOT LUDP_SANITIZE)
   endforeach()
   foreach(spec IN LISTS LUDP_SPECS)
     get_filename_component(name "${spec}" NAME_WE)
-    if(name MATCHES "^(docs_examples|host_cli|repl_)")
+    if(name MATCHES "^(docs_examples|host_cli|repl_|reliability_startup)")
       continue()
     endif()
     set(env "${LUDP_TEST_ENV};LUDP_VALGRIND=1"
