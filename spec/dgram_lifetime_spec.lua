@@ -227,6 +227,7 @@ describe("the collector and lone requests", function()
         for _ = 1, 20 do setmetatable({}, mt) end
       end,
       after_reply = function() on_path = false end,
+      timeout = 60000,              -- a watchdog: GC stress, valgrind
     })
     collectgarbage(mode)
     assert.equal(ROUNDS, n)

@@ -47,7 +47,8 @@ end
 -- to an echo server and waits for its echo. hooks.request(i, echo, send)
 -- makes request i (echo: the one before, nil for the first) by calling
 -- send(data), now or later; optional: hooks.echo(msg, i) on the client,
--- hooks.before_reply(msg, rinfo) and hooks.after_reply() on the server.
+-- hooks.before_reply(msg, rinfo) and hooks.after_reply() on the server;
+-- hooks.timeout, the watchdog's ms (T.run's default otherwise).
 function helpers.round_trips(n, hooks)
   local host = "127.0.0.1"
   require("ludp.test").run(function(done)
@@ -70,7 +71,7 @@ function helpers.round_trips(n, hooks)
     server:bind(0, host, function()
       client:bind(0, host, function() hooks.request(1, nil, send) end)
     end)
-  end)
+  end, hooks.timeout)
 end
 
 -- The messages only, for assert.same.

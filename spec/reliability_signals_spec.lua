@@ -1,8 +1,9 @@
 -- Spec: signals and shutdown, through real processes of the host
 -- (LUDP_BIN). With a 'SIGTERM' or 'SIGINT' listener a server is not killed:
--- the listener closes its sockets, the sends still pending (waiting for a
--- lookup, or made right before close) go out first, then 'close' and
--- 'exit' run and the process exits 0. Without a listener the signal kills
+-- the listener closes its sockets, the sends made right before close go
+-- out first (one still waiting for its lookup does not: its callback gets
+-- ERR_SOCKET_DGRAM_NOT_RUNNING), then 'close' and 'exit' run and the
+-- process exits 0. Without a listener the signal kills
 -- as usual. SIGPIPE never kills the host: not sent by kill, not raised by
 -- writing to a closed pipe, not after a script stopped listening for it.
 -- Loopback only, port 0 only.
@@ -55,8 +56,8 @@ local function finish(child)
 end
 
 -- A server that answers "ready" to a first datagram; on the signal given
--- as arg[1] it queues 60 sends to that peer, half to "localhost" (they
--- wait for their lookups), half to its literal address, then closes.
+-- as arg[1] it makes 60 sends to that peer's literal address and one to
+-- "localhost" (it waits for its lookup), then closes.
 local SERVER = [[
 local dgram = require("dgram")
 io.stdout:setvbuf("line")
@@ -69,10 +70,10 @@ server:on("message", function(msg, rinfo)
 end)
 process.on(sig, function(name)
   print("got " .. name)
-  for i = 1, 60 do
-    server:send("flush " .. i, peer.port,
-                i % 2 == 0 and "localhost" or peer.address)
-  end
+  for i = 1, 60 do server:send("flush " .. i, peer.port, peer.address) end
+  server:send("by name", peer.port, "localhost", function(err)
+    print("by name " .. err.code)
+  end)
   server:close(function() print("closed") end)
 end)
 process.on("exit", function(code) print("exit " .. code) end)
@@ -115,7 +116,8 @@ describe("a server with a signal listener", function()
       local code, out, err, got = shut_down_with(sig)
       assert.equal("", err)
       assert.equal(0, code)
-      assert.equal("got " .. sig .. "\nclosed\nexit 0\n", out)
+      assert.equal("got " .. sig .. "\nby name ERR_SOCKET_DGRAM_NOT_RUNNING" ..
+                   "\nclosed\nexit 0\n", out)
       assert.same(expected_flush(), got)
     end)
   end
