@@ -6,6 +6,7 @@
 --   local t = driver.spawn({ ludp, "-i" }, { HOME = dir })
 --   t:expect("> ")                 -- waits (watchdog: driver.timeout ms)
 --   t:send("1+1\r")
+--   t:paste(long_text)             -- typed as a terminal pastes it
 --   t:expect("2")
 --   t:screen()                     -- the screen as a terminal shows it
 --   t:wait_exit()                  -- exit status
@@ -199,6 +200,29 @@ function Session:send(s)
   self.proc:write(s)
 end
 
+-- Types 's' as a terminal pastes it: as fast as the pty takes it, reading
+-- what the program draws meanwhile (send would wait, with a long text, for
+-- a program that waits for its echo to be read). The watchdog fails the
+-- spec if the program neither takes nor draws anything for driver.timeout
+-- ms.
+function Session:paste(s, timeout)
+  timeout = timeout or driver.timeout
+  local i, deadline = 1, pty.now() + timeout
+  while i <= #s do
+    local n = self.closed and 0 or self.proc:write_some(s, i)
+    local before = #self.output
+    i = i + n
+    if n == 0 and (pty.now() >= deadline or self.closed) then
+      error(string.format("the program took %d of %d bytes, then nothing for %d ms%s\n%s",
+                          i - 1, #s, timeout, self.closed and " (the pty closed)" or "",
+                          self:transcript()), 2)
+    end
+    -- the pty is full unless it took all: wait for what the program draws
+    self:pump(i <= #s and 50 or 0)
+    if n > 0 or #self.output > before then deadline = pty.now() + timeout end
+  end
+end
+
 -- Reads what is there, waiting up to 'ms'; false once the pty is closed.
 function Session:pump(ms)
   local data = self.proc:read(ms)
@@ -224,7 +248,7 @@ end
 -- 'what' may be a function(output_since_mark) -> start, end.
 function Session:expect(what, timeout)
   timeout = timeout or driver.timeout
-  local waited = 0
+  local deadline = pty.now() + timeout
   while true do
     local since = self.output:sub(self.mark)
     local s, e
@@ -234,14 +258,13 @@ function Session:expect(what, timeout)
       self.mark = self.mark + e
       return since:sub(1, e)
     end
-    if waited >= timeout or self.closed then
+    if pty.now() >= deadline or self.closed then
       error(string.format("expected %q within %d ms%s\n%s",
                           type(what) == "string" and what or "<function>",
                           timeout, self.closed and " (the pty closed)" or "",
                           self:transcript()), 2)
     end
     self:pump(50)
-    waited = waited + 50
   end
 end
 
@@ -249,15 +272,14 @@ end
 -- expects look at the output that comes after this moment.
 function Session:expect_cursor_line(text, timeout)
   timeout = timeout or driver.timeout
-  local waited = 0
+  local deadline = pty.now() + timeout
   while self.screen_:cursor_line() ~= text do
-    if waited >= timeout or self.closed then
+    if pty.now() >= deadline or self.closed then
       error(string.format("expected the cursor line %q within %d ms, got %q\n%s",
                           text, timeout, self.screen_:cursor_line(),
                           self:transcript()), 2)
     end
     self:pump(50)
-    waited = waited + 50
   end
   self.mark = #self.output + 1
 end
@@ -274,7 +296,7 @@ end
 -- its exit status.
 function Session:wait_exit(timeout)
   timeout = timeout or driver.timeout
-  local waited = 0
+  local deadline = pty.now() + timeout
   while true do
     local st = self.proc:status()
     if st then
@@ -284,12 +306,11 @@ function Session:wait_exit(timeout)
       until self.closed or #self.output == before
       return st
     end
-    if waited >= timeout then
+    if pty.now() >= deadline then
       error(string.format("the program did not exit within %d ms\n%s",
                           timeout, self:transcript()), 2)
     end
     if self.closed then pty.sleep(20) else self:pump(20) end
-    waited = waited + 20
   end
 end
 

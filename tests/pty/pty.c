@@ -8,9 +8,11 @@
 **
 **   local p = pty.spawn({ "/path/ludp", "-i" }, { HOME = "/tmp/x" })
 **   p:write("1+1\r")
+**   p:write_some(s, i)          -- bytes of s from i written without waiting
 **   local data = p:read(100)    -- "" after 100 ms without output, nil at end
 **   p:status()                  -- nil while running, else the exit status
 **   p:kill(15); p:close()
+**   pty.now()                   -- ms of a monotonic clock
 */
 
 #define _GNU_SOURCE
@@ -135,7 +137,7 @@ static int pty_spawn (lua_State *L) {
 static int pty_read (lua_State *L) {
   proc *p = check_proc(L);
   int timeout = (int)luaL_optinteger(L, 2, 0), r;
-  char buf[4096];
+  static char buf[65536];  /* all a long line's echo at once, if it is there */
   struct pollfd pfd;
   ssize_t n;
   if (p->fd < 0) return 0;
@@ -169,6 +171,30 @@ static int pty_write (lua_State *L) {
     len -= (size_t)w;
   }
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* p:write_some(s, i) -> n: writes what the pty takes now of s from its
+** byte i on, without waiting (0: its input queue is full, or it failed) */
+static int pty_write_some (lua_State *L) {
+  proc *p = check_proc(L);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  lua_Integer i = luaL_optinteger(L, 3, 1);
+  int flags;
+  ssize_t w;
+  luaL_argcheck(L, i >= 1 && (size_t)i <= len + 1, 3, "out of range");
+  if (p->fd < 0 || (size_t)i > len) {
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  flags = fcntl(p->fd, F_GETFL);
+  fcntl(p->fd, F_SETFL, flags | O_NONBLOCK);
+  do w = write(p->fd, s + i - 1, len - (size_t)i + 1);
+  while (w < 0 && errno == EINTR);
+  fcntl(p->fd, F_SETFL, flags);
+  /* EAGAIN, or EIO once the program is gone: the caller's read sees that */
+  lua_pushinteger(L, w < 0 ? 0 : (lua_Integer)w);
   return 1;
 }
 
@@ -209,6 +235,14 @@ static int pty_close (lua_State *L) {
   return 0;
 }
 
+/* pty.now() -> ms: a monotonic clock, for the driver's watchdogs. */
+static int pty_now (lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+  return 1;
+}
+
 /* pty.sleep(ms): for waiting on a process that closed its pty. */
 static int pty_sleep (lua_State *L) {
   lua_Integer ms = luaL_checkinteger(L, 1);
@@ -222,6 +256,7 @@ static int pty_sleep (lua_State *L) {
 static const luaL_Reg methods[] = {
   {"read", pty_read},
   {"write", pty_write},
+  {"write_some", pty_write_some},
   {"status", pty_status},
   {"pid", pty_pid},
   {"kill", pty_kill},
@@ -243,5 +278,7 @@ int luaopen_pty (lua_State *L) {
   lua_setfield(L, -2, "spawn");
   lua_pushcfunction(L, pty_sleep);
   lua_setfield(L, -2, "sleep");
+  lua_pushcfunction(L, pty_now);
+  lua_setfield(L, -2, "now");
   return 1;
 }
