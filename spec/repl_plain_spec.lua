@@ -141,6 +141,17 @@ describe("ludp -i with stdin not a terminal", function()
     assert.are.equal("", err)
   end)
 
+  -- A reader that searched the whole pending line again for every chunk
+  -- it read took minutes for this line: the watchdog of repl() fails it.
+  it("reads a 32 MB line whole, and the lines after it", function()
+    local n = 32 * 1024 * 1024
+    local out, err, code = repl('x = "' .. string.rep("A", n - 2) .. 'BC"\n' ..
+                                '#x, x:sub(1, 2), x:sub(-3)\nprint("after")\n')
+    assert.are.equal(string.format('%d\t"AA"\t"ABC"\nafter\n', n), out)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+  end)
+
   it(".help lists the dot-commands", function()
     local out = repl(".help\n")
     for _, cmd in ipairs({ ".break", ".exit", ".help", ".load" }) do

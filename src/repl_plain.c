@@ -14,65 +14,93 @@
 #include "repl_internal.h"
 
 
-/* What is read: one chunk at a time, and the bytes that are not a whole
-** line yet. */
+/* One read asks for at least this much room at the end of pend. */
+#define READ_SIZE 65536
+
+/* What is read: bytes that are not a whole line yet, and the next read
+** going straight into the room after them. */
 static struct {
   uv_fs_t req;
-  char chunk[4096];
   char *pend;      /* bytes read, not yet delivered (malloc'd) */
   size_t len, cap; /* of pend */
+  size_t scanned;  /* pend[0..scanned) holds no '\n': a long line is
+                        searched once, not again at every chunk */
   int reading;     /* a read is in flight */
 } plain;
 
 
 static void on_read (uv_fs_t *req);
 
+/* Makes room for READ_SIZE bytes after the pending ones. */
+static int make_room (void) {
+  size_t cap = plain.cap ? plain.cap : READ_SIZE;
+  char *p;
+  while (cap - plain.len < READ_SIZE)
+    cap *= 2;
+  if (cap == plain.cap) return 1;
+  p = realloc(plain.pend, cap);
+  if (p == NULL) return 0;
+  plain.pend = p;
+  plain.cap = cap;
+  return 1;
+}
+
 static void start_read (void) {
-  uv_buf_t b = uv_buf_init(plain.chunk, sizeof plain.chunk);
+  uv_buf_t b;
+  if (!make_room()) {
+    repl_deliver(NULL, 0);
+    return;
+  }
+  b = uv_buf_init(plain.pend + plain.len, (unsigned)(plain.cap - plain.len));
   if (uv_fs_read(ludp_loop(), &plain.req, 0, &b, 1, -1, on_read) == 0)
     plain.reading = 1;
   else
     repl_deliver(NULL, 0);
 }
 
-static int pend_add (const char *s, size_t n) {
-  if (plain.len + n > plain.cap) {
-    size_t cap = plain.cap ? plain.cap * 2 : 256;
-    char *p;
-    while (cap < plain.len + n)
-      cap *= 2;
-    p = realloc(plain.pend, cap);
-    if (p == NULL) return 0;
-    plain.pend = p;
-    plain.cap = cap;
+/* Delivers the whole lines of pend and keeps what follows the last. */
+static void deliver_lines (void) {
+  size_t start = 0;
+  char *nl;
+  while (!repl_stopped() && (nl = memchr(plain.pend + plain.scanned, '\n',
+                                         plain.len - plain.scanned)) != NULL) {
+    size_t end = (size_t)(nl - plain.pend);
+    repl_deliver(plain.pend + start, end - start);
+    start = plain.scanned = end + 1;
   }
-  memcpy(plain.pend + plain.len, s, n);
-  plain.len += n;
-  return 1;
+  if (repl_stopped()) return;
+  plain.scanned = plain.len;
+  if (start > 0) {
+    memmove(plain.pend, plain.pend + start, plain.len - start);
+    plain.len -= start;
+    plain.scanned -= start;
+  }
+}
+
+static void forget (void) {
+  free(plain.pend);
+  plain.pend = NULL;
+  plain.len = plain.cap = plain.scanned = 0;
 }
 
 static void on_read (uv_fs_t *req) {
   ssize_t n = req->result;
   uv_fs_req_cleanup(req);
   plain.reading = 0;
-  if (repl_stopped() || ludp_state() == NULL) return;
-  if (n > 0 && pend_add(plain.chunk, (size_t)n)) {
-    size_t start = 0, i;
-    for (i = 0; i < plain.len && !repl_stopped(); i++) {
-      if (plain.pend[i] == '\n') {
-        repl_deliver(plain.pend + start, i - start);
-        start = i + 1;
-      }
-    }
-    if (repl_stopped()) return;
-    memmove(plain.pend, plain.pend + start, plain.len - start);
-    plain.len -= start;
-    start_read();
+  if (repl_stopped()) {
+    forget(); /* stopped while this read was in flight */
+    return;
+  }
+  if (ludp_state() == NULL) return;
+  if (n > 0) {
+    plain.len += (size_t)n;
+    deliver_lines();
+    if (!repl_stopped()) start_read();
     return;
   }
   if (plain.len > 0) { /* a last line without '\n' */
     size_t len = plain.len;
-    plain.len = 0;
+    plain.len = plain.scanned = 0;
     repl_deliver(plain.pend, len);
   }
   repl_deliver(NULL, 0);
@@ -84,8 +112,10 @@ void repl_plain_start (void) {
 }
 
 void repl_plain_stop (void) {
-  if (plain.reading) uv_cancel((uv_req_t *)&plain.req);
-  free(plain.pend);
-  plain.pend = NULL;
-  plain.len = plain.cap = 0;
+  /* A read in flight writes into pend, and a running one cannot be
+  ** cancelled: its callback, which still comes, forgets pend then. */
+  if (plain.reading)
+    uv_cancel((uv_req_t *)&plain.req);
+  else
+    forget();
 }
