@@ -36,6 +36,14 @@ describe("ludp.complete.candidates", function()
     assert.is_true(has(complete.candidates("", env), "sock"))
   end)
 
+  -- An unanchored search for the name took minutes after this line.
+  it("finds the name before the cursor at the end of a 1 MB line", function()
+    local line = 'x = "' .. string.rep("A", 2^20) .. '" .. con'
+    assert.are.same({ "config" }, complete.candidates(line, env))
+    assert.are.same({ "port" }, complete.candidates(string.rep("A", 2^20) ..
+                                                    " + config.p", env))
+  end)
+
   it("offers fields after '.'", function()
     assert.are.same({ "nested", "port" }, complete.candidates("config.", env))
     assert.are.same({ "deep" }, complete.candidates("print(config.nested.d", env))

@@ -68,7 +68,9 @@ function complete.candidates(before, env)
   env = env or _G
   local _, quotes = before:gsub('\\.', ""):gsub('["\']', "")
   if quotes % 2 == 1 then return {} end         -- inside a string
-  local expr = before:match("[%w_%.:]*$")
+  -- the name (and its '.'/':' path) that ends the text: found from the end
+  -- (an unanchored "[%w_%.:]*$" tries every start: quadratic in a long line)
+  local expr = before:reverse():match("^[%w_%.:]*"):reverse()
   local names, prefix = {}, expr
   local base, sep, last = expr:match("^(.*)([%.:])([%w_]*)$")
   if base then
