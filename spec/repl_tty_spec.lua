@@ -238,6 +238,78 @@ describe("the REPL on a terminal", function()
     t:expect_cursor_line(">")
   end)
 
+  -- libedit's readline layer kept a pointer into a buffer it moved as the
+  -- line grew past 1 KB: it wrote through it (malloc aborted), and the
+  -- REPL read freed memory when it redrew the line or completed a word.
+  it("redraws a line past 1 KB around output and completes at its end", function()
+    local t = start()
+    line(t, 'process.on("SIGUSR1", function() ' ..
+            'setTimeout(function() print("TI" .. "CK") end, 1) end)')
+    line(t, 'suffix = "CD"')
+    local typed = 'x = "' .. string.rep("A", 5999) .. 'B'
+    -- what the cursor's row shows of "> " .. text, 80 columns a row
+    local function last_row(text)
+      local all = "> " .. text
+      return all:sub(-(#all % 80))
+    end
+    t:paste(typed)
+    t:expect_cursor_line(last_row(typed))
+    t:kill(SIGUSR1)                  -- output while the long line waits
+    t:expect("TICK")
+    t:expect_cursor_line(last_row(typed))
+    t:send('" .. suf\t')              -- Tab at the end of it
+    t:expect_cursor_line(last_row(typed .. '" .. suffix'))
+    t:send("\r")
+    t:expect("\n")
+    t:expect_cursor_line(">")
+    t:send("#x, x:sub(-4)\r")
+    t:expect('\n6002\t"ABCD"')
+    t:expect_cursor_line(">")
+  end)
+
+  it("takes a 100 KB paste", function()
+    local t = start()
+    t:paste('x = "' .. string.rep("A", 99999) .. 'B"\r')
+    t:expect_cursor_line(">")
+    t:send("#x, x:sub(-2)\r")
+    t:expect('\n100000\t"AB"')
+    t:expect_cursor_line(">")
+  end)
+
+  it("takes a paste of many lines, each run in turn", function()
+    local t = start()
+    local lines = {}
+    for i = 1, 200 do lines[i] = string.format("t%d = %d", i, i) end
+    t:paste(table.concat(lines, "\r") .. "\r")
+    t:expect("> t200 = 200")
+    t:expect_cursor_line(">")
+    t:send("t1 + t100 + t200\r")
+    t:expect("\n301")
+  end)
+
+  -- Bytes that are not UTF-8 reach Lua as they were typed, shown as
+  -- \U+DCxx while the line is edited; a prompt that is not UTF-8 shows
+  -- them as U+FFFD (libedit dereferenced NULL for it).
+  it("passes bytes that are not UTF-8 on to Lua, visibly", function()
+    local t = start(nil, { LANG = "C.UTF-8", LC_ALL = false, LC_CTYPE = false })
+    t:send('x = "\255\254\195"')
+    t:expect_cursor_line('> x = "\\U+DCFF\\U+DCFE\\U+DCC3"')
+    t:send("\r")
+    t:expect_cursor_line(">")
+    t:send('x == "\\xff\\xfe\\xc3", #x\r')
+    t:expect("\ntrue\t3")
+    t:expect_cursor_line(">")
+  end)
+
+  it("shows a _PROMPT that is not UTF-8", function()
+    local t = start(nil, { LANG = "C.UTF-8", LC_ALL = false, LC_CTYPE = false })
+    t:send('_PROMPT = "\\xff\\xfe\\xc3> "\r')
+    t:expect_cursor_line("\239\191\189\239\191\189\239\191\189>")
+    t:send("6 * 7\r")
+    t:expect("\n42")
+    t:expect_cursor_line("\239\191\189\239\191\189\239\191\189>")
+  end)
+
   it("takes a Ctrl-D typed while a line runs once the line is done", function()
     local t = start()
     t:send('print("X" .. "X") for i = 1, 3e6 do end\r')

@@ -3,10 +3,11 @@
 ** libedit, loaded on first use. Only the REPL on a terminal edits lines,
 ** so the host does not link libedit: ludp_editline_load() dlopens it the
 ** first time the line editor is set up and fills ludp_el with the address
-** of every function and variable of it that the REPL uses (repl_term.c,
-** repl_history.c). The macros at the end make those names go through the
-** table, so that those files read as code written against
-** <editline/readline.h>.
+** of every function of it that the REPL uses (repl_term.c). The macros at
+** the end make those names go through the table, so that the file reads as
+** code written against <histedit.h>.
+** Only libedit's own interface is used, not its readline layer, whose
+** callback mode corrupts the heap once a line passes 1 KB (repl_term.c).
 */
 
 #ifndef LUDP_EDITLINE_H
@@ -14,38 +15,24 @@
 
 #include <stdio.h>
 
-#include <editline/readline.h>
+#include <histedit.h>
 
 /* X(name) for each symbol of libedit that the REPL uses. */
-#define LUDP_EDITLINE_SYMBOLS(X)        \
-  X(add_history)                        \
-  X(rl_add_defun)                       \
-  X(rl_attempted_completion_function)   \
-  X(rl_attempted_completion_over)       \
-  X(rl_basic_word_break_characters)     \
-  X(rl_callback_handler_install)        \
-  X(rl_callback_handler_remove)         \
-  X(rl_callback_read_char)              \
-  X(rl_catch_signals)                   \
-  X(rl_catch_sigwinch)                  \
-  X(rl_completer_word_break_characters) \
-  X(rl_completion_append_character)     \
-  X(rl_done)                            \
-  X(rl_end)                             \
-  X(rl_forced_update_display)           \
-  X(rl_get_screen_size)                 \
-  X(rl_initialize)                      \
-  X(rl_insert_text)                     \
-  X(rl_instream)                        \
-  X(rl_line_buffer)                     \
-  X(rl_outstream)                       \
-  X(rl_parse_and_bind)                  \
-  X(rl_point)                           \
-  X(rl_readline_name)                   \
-  X(rl_resize_terminal)                 \
-  X(using_history)
+#define LUDP_EDITLINE_SYMBOLS(X) \
+  X(el_cursor)                   \
+  X(el_deletestr)                \
+  X(el_init_fd)                  \
+  X(el_resize)                   \
+  X(el_source)                   \
+  X(el_wget)                     \
+  X(el_wgets)                    \
+  X(el_winsertstr)               \
+  X(el_wline)                    \
+  X(el_wset)                     \
+  X(history_w)                   \
+  X(history_winit)
 
-/* A pointer to each symbol, of the type readline.h declares it with. */
+/* A pointer to each symbol, of the type histedit.h declares it with. */
 #define LUDP_EDITLINE_FIELD(name) __typeof__(name) *name;
 struct ludp_editline {
   LUDP_EDITLINE_SYMBOLS(LUDP_EDITLINE_FIELD)
@@ -60,34 +47,18 @@ const char *ludp_editline_load (void);
 
 /* editline.c fills the table under the real names. */
 #ifndef LUDP_EDITLINE_TABLE
-#define add_history (*ludp_el.add_history)
-#define rl_add_defun (*ludp_el.rl_add_defun)
-#define rl_attempted_completion_function \
-  (*ludp_el.rl_attempted_completion_function)
-#define rl_attempted_completion_over (*ludp_el.rl_attempted_completion_over)
-#define rl_basic_word_break_characters (*ludp_el.rl_basic_word_break_characters)
-#define rl_callback_handler_install (*ludp_el.rl_callback_handler_install)
-#define rl_callback_handler_remove (*ludp_el.rl_callback_handler_remove)
-#define rl_callback_read_char (*ludp_el.rl_callback_read_char)
-#define rl_catch_signals (*ludp_el.rl_catch_signals)
-#define rl_catch_sigwinch (*ludp_el.rl_catch_sigwinch)
-#define rl_completer_word_break_characters \
-  (*ludp_el.rl_completer_word_break_characters)
-#define rl_completion_append_character (*ludp_el.rl_completion_append_character)
-#define rl_done (*ludp_el.rl_done)
-#define rl_end (*ludp_el.rl_end)
-#define rl_forced_update_display (*ludp_el.rl_forced_update_display)
-#define rl_get_screen_size (*ludp_el.rl_get_screen_size)
-#define rl_initialize (*ludp_el.rl_initialize)
-#define rl_insert_text (*ludp_el.rl_insert_text)
-#define rl_instream (*ludp_el.rl_instream)
-#define rl_line_buffer (*ludp_el.rl_line_buffer)
-#define rl_outstream (*ludp_el.rl_outstream)
-#define rl_parse_and_bind (*ludp_el.rl_parse_and_bind)
-#define rl_point (*ludp_el.rl_point)
-#define rl_readline_name (*ludp_el.rl_readline_name)
-#define rl_resize_terminal (*ludp_el.rl_resize_terminal)
-#define using_history (*ludp_el.using_history)
+#define el_cursor (*ludp_el.el_cursor)
+#define el_deletestr (*ludp_el.el_deletestr)
+#define el_init_fd (*ludp_el.el_init_fd)
+#define el_resize (*ludp_el.el_resize)
+#define el_source (*ludp_el.el_source)
+#define el_wget (*ludp_el.el_wget)
+#define el_wgets (*ludp_el.el_wgets)
+#define el_winsertstr (*ludp_el.el_winsertstr)
+#define el_wline (*ludp_el.el_wline)
+#define el_wset (*ludp_el.el_wset)
+#define history_w (*ludp_el.history_w)
+#define history_winit (*ludp_el.history_winit)
 #endif
 
 #endif

@@ -1,9 +1,9 @@
 /*
 ** repl_history.c
-** The REPL's history: the lines libedit brings back with the arrow keys,
-** and the history file, written so that it never shows another user what
-** was typed (mode 0600, whatever the umask) and is replaced at once when
-** trimmed. Which lines are kept, and where the file lives, is decided in
+** The REPL's history: the lines libedit brings back with the arrow keys
+** (its list is repl_term.c's), and the history file, written so that it
+** never shows another user what was typed (mode 0600, whatever the umask)
+** and is replaced at once when trimmed. Which lines are kept, and where the file lives, is decided in
 ** lua/ludp/repl.lua.
 */
 
@@ -14,14 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "editline.h"
 #include "repl_internal.h"
 
 
 /* replio.history_add(line): adds to the in-memory history (arrow keys). */
 int repl_history_add (lua_State *L) {
-  const char *line = luaL_checkstring(L, 1);
-  if (repl_term_ready()) add_history(line);
+  size_t len;
+  const char *line = luaL_checklstring(L, 1, &len);
+  repl_term_history_add(line, len);
   return 0;
 }
 

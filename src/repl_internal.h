@@ -9,7 +9,12 @@
 #ifndef LUDP_REPL_INTERNAL_H
 #define LUDP_REPL_INTERNAL_H
 
+#include <stddef.h>
+#include <wchar.h>
+
 #include "ludp.h"
+
+struct editline; /* libedit's EditLine (histedit.h) */
 
 /* --------------------------------------------------- repl.c: the session */
 
@@ -53,6 +58,59 @@ void repl_term_stop (void);
 
 /* Whether libedit is set up (lines may be added to its history). */
 int repl_term_ready (void);
+
+/* Adds a line to the history the arrow keys go through. */
+void repl_term_history_add (const char *line, size_t len);
+
+/* The terminal's columns. */
+int repl_term_columns (void);
+
+/* Moves the terminal's cursor to a line of its own under the input, for
+** output that the input stays above (the matches of Tab). */
+void repl_term_below (struct editline *el);
+
+/* Draws the prompt and the input again from the cursor's line down. */
+void repl_term_redraw (struct editline *el);
+
+/* ------------------------------------------ repl_complete.c: Tab's matches */
+
+/* Tab: inserts what the matches of the word before the cursor share, or,
+** on a second Tab in a row ('again') that added nothing, lists them.
+** Returns what libedit is to do (CC_REFRESH, CC_NORM, CC_ERROR: a beep). */
+unsigned char repl_complete (struct editline *el, int again);
+
+/* ------------------------------------ repl_text.c: bytes and characters */
+
+/* What a prompt's \1 ... \1 (readline's \1 ... \2) encloses is printed
+** as it is and takes no columns: the terminal's controls (colours). */
+#define REPL_PROMPT_IGNORE 1
+
+/* Decodes the UTF-8 character at s (n > 0 bytes there) into *wc: returns
+** its length, or 0 when the n bytes are the valid beginning of a longer
+** one. A byte that begins no valid character is decoded alone, as the
+** character U+DC00 + its value. */
+size_t repl_text_decode (const char *s, size_t n, wchar_t *wc);
+
+/* The n bytes of s as a NUL-terminated string of characters (malloc'd;
+** NULL when out of memory). 'shown' (a prompt, never read back): a byte
+** that is not UTF-8 becomes U+FFFD ('?' where the locale cannot show it)
+** rather than U+DCxx, which libedit would not show at all there. */
+wchar_t *repl_text_widen (const char *s, size_t n, int shown);
+
+/* The n characters of w as a NUL-terminated string of bytes (malloc'd;
+** NULL when out of memory), U+DCxx back to the byte xx; *len its length. */
+char *repl_text_narrow (const wchar_t *w, size_t n, size_t *len);
+
+/* A place on the screen, in rows and columns from where the prompt began. */
+struct repl_pos {
+  int row, col;
+};
+
+/* Moves 'at' over the n characters of w as libedit draws them on a screen
+** 'cols' wide: a prompt's (wide characters, the \1 regions) or the line's
+** (a tab to the next stop, control characters as ^X, others as \U+XXXX). */
+void repl_text_advance (struct repl_pos *at, const wchar_t *w, size_t n,
+                        int prompt, int cols);
 
 /* --------------------------------------------- repl_plain.c: plain lines */
 
