@@ -713,17 +713,17 @@ function Socket.__tostring(self)
   return format("Socket<%s %s>", tostring(self.type), state)
 end
 
--- Stricter than Node, where they are no-ops on a closed socket: here any
--- use of a closed socket raises ERR_SOCKET_DGRAM_NOT_RUNNING.
+-- As in Node, no-ops on a closed socket, which they still return: the
+-- one use of a closed socket that does not raise.
 function Socket:ref()
-  check_running(self)
-  self._handle:ref()
+  check_socket(self)
+  if not self._closed then self._handle:ref() end
   return self
 end
 
 function Socket:unref()
-  check_running(self)
-  self._handle:unref()
+  check_socket(self)
+  if not self._closed then self._handle:unref() end
   return self
 end
 
