@@ -303,7 +303,9 @@ function EventEmitter:emit(event, ...)
   end
   if event == "error" then
     local err = ...
-    if errors.is_error(err) then error(err, 0) end
+    -- A table is thrown as it is (Node throws an Error as it is); other
+    -- values are wrapped, so that what is raised carries a message.
+    if type(err) == "table" then error(err, 0) end
     local msg = "Unhandled error."
     if err ~= nil then
       msg = "Unhandled error. (" .. (errors.tostring(err)

@@ -474,12 +474,17 @@ describe("error event", function()
     assert.is_string(got.stack)
   end)
 
+  it("raises any table as it is", function()
+    local e, t = EventEmitter.new(), { code = "X", message = "custom" }
+    assert.are.equal(t, raised(e.emit, e, "error", t))
+  end)
+
   it("wraps other values, keeping them as context", function()
-    local e, t = EventEmitter.new(), {}
-    local got = raised(e.emit, e, "error", t)
+    local e = EventEmitter.new()
+    local got = raised(e.emit, e, "error", true)
     assert.are.equal("ERR_UNHANDLED_ERROR", got.code)
-    assert.are.equal(t, got.context)
-    assert.are.equal("Unhandled error. (" .. tostring(t) .. ")", got.message)
+    assert.are.equal(true, got.context)
+    assert.are.equal("Unhandled error. (true)", got.message)
     got = raised(e.emit, e, "error", 42)
     assert.are.equal("Unhandled error. (42)", got.message)
     assert.are.equal(42, got.context)

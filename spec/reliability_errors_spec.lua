@@ -191,12 +191,16 @@ describe("an error built from a value whose __tostring raises", function()
                  "non-negative number. Received type table", err.message)
   end)
 
-  it("emit('error', value): ERR_UNHANDLED_ERROR", function()
+  it("emit('error', value): ERR_UNHANDLED_ERROR, or the table itself",
+     function()
     local e = EventEmitter.new()
-    local err = raised(e.emit, e, "error", bad)
+    assert.equal(bad, raised(e.emit, e, "error", bad))
+    local f = io.tmpfile()         -- a userdata of its own metatable
+    debug.setmetatable(f, { __tostring = function() error("boom") end })
+    local err = raised(e.emit, e, "error", f)
     assert.equal("ERR_UNHANDLED_ERROR", err.code)
-    assert.equal("Unhandled error. (type table)", err.message)
-    assert.equal(bad, err.context)
+    assert.equal("Unhandled error. (type userdata)", err.message)
+    assert.equal(f, err.context)
   end)
 
   it("the warning of too many listeners", function()
