@@ -256,7 +256,8 @@ describe("bind", function()
 
   it("throws ERR_SOCKET_BAD_PORT for a port outside 0..65535", function()
     local s = dgram.createSocket("udp4")
-    for _, port in ipairs({ -1, 65536, 1.5, "80", true, 0 / 0 }) do
+    for _, port in ipairs({ -1, 65536, 1.5, "", " 80", "0x50", "8e1", "-1",
+                            "65536", "1.5", true, 0 / 0 }) do
       local err = raised(s.bind, s, port)
       assert.equal("ERR_SOCKET_BAD_PORT", err.code)
       assert.equal("RangeError", err.name)

@@ -270,7 +270,8 @@ describe("send checks", function()
   end)
 
   it("throws ERR_SOCKET_BAD_PORT for a port outside 1..65535", function()
-    for _, port in ipairs({ 0, -1, 65536, 1.5, "80", true }) do
+    for _, port in ipairs({ 0, -1, 65536, 1.5, "0", "80 ", "0x50", "65536",
+                            true }) do
       local err = raised(s.send, s, "x", port, "127.0.0.1")
       assert.equal("ERR_SOCKET_BAD_PORT", err.code, tostring(port))
       assert.equal("RangeError", err.name)
@@ -503,4 +504,35 @@ describe("replies batched to one peer, UDP_SEGMENT refused", function()
       ]=], kind, host), { lo_mtu = 1300 }))
     end)
   end
+end)
+
+-- Scripts take ports from 'arg', which holds strings: a string of decimal
+-- digits is a port, as in Node's validatePort.
+describe("a port given as a string of digits", function()
+  it("binds, sends and connects", function()
+    local got = {}
+    T.run(function(done)
+      local server = dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      server:on("message", function(msg)
+        got[#got + 1] = msg
+        if #got == 3 then
+          client:close()
+          server:close(done)
+        end
+      end)
+      server:bind("0", "127.0.0.1", function()    -- "0": any free port
+        local port = tostring(server:address().port)
+        client:send("by string", port, "127.0.0.1")
+        client:send("padded", "000" .. port, "127.0.0.1", function(err)
+          assert.is_nil(err)
+          client:connect(port, "127.0.0.1", function()
+            assert.equal(tonumber(port), client:remoteAddress().port)
+            client:send("connected")
+          end)
+        end)
+      end)
+    end)
+    assert.same({ "by string", "padded", "connected" }, got)
+  end)
 end)

@@ -35,8 +35,15 @@ end
 
 -- A port: an integer in 0..65535 (1..65535 unless allow_zero), else
 -- ERR_SOCKET_BAD_PORT as Node's validatePort. Returns it as an integer.
+-- A string of decimal digits counts as its number, as in Node (scripts
+-- take ports from 'arg', which holds strings).
 local function check_port(port, allow_zero)
-  local p = type(port) == "number" and tointeger(port) or nil
+  local p
+  if type(port) == "number" then
+    p = tointeger(port)
+  elseif type(port) == "string" and find(port, "^%d+$") then
+    p = tointeger(tonumber(port))
+  end
   if p == nil or p < 0 or p > 65535 or (p == 0 and not allow_zero) then
     errors.range_error("ERR_SOCKET_BAD_PORT", format(
       "Port should be %s and < 65536. Received %s.",
