@@ -353,13 +353,27 @@ describe("a bad command line", function()
     assert.equal(USAGE_FIRST, r.lines[2])
   end)
 
-  it("a missing script file: exit 2", function()
+  it("a missing script file: one line, exit 2", function()
     local r = run({ "/nonexistent/ludp-spec.lua", "a" })
     assert.equal(2, r.code)
     assert.equal("", r.out)
-    local prefix = BIN .. ": cannot open /nonexistent/ludp-spec.lua"
-    assert.equal(prefix, r.lines[1]:sub(1, #prefix))
-    assert.equal(USAGE_FIRST, r.lines[2])
+    assert.equal(BIN .. ": cannot open /nonexistent/ludp-spec.lua: " ..
+                 "No such file or directory\n", r.err)
+  end)
+
+  it("finds the script's own modules first, wherever it starts from",
+     function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. quote(dir)))
+    spit(dir .. "/main.lua", 'print(require("ludp_spec_util").where)')
+    spit(dir .. "/ludp_spec_util.lua", 'return { where = "beside" }')
+    local bin = BIN:sub(1, 1) == "/" and BIN or os.getenv("PWD") .. "/" .. BIN
+    local r = run_program("sh", { "-c", "cd / && " .. quote(bin) .. " " ..
+                                        quote(dir .. "/main.lua") })
+    os.execute("rm -rf " .. quote(dir))
+    assert.equal(0, r.code, r.err)
+    assert.equal("beside\n", r.out)
   end)
 
   it("flags after the script belong to the script", function()

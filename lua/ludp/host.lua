@@ -165,9 +165,18 @@ function host.main(progname, ...)
     local f, err
     if script then
       local fh, why = io.open(script, "r")
-      if not fh then return usage_error(progname, "cannot open " .. why) end
+      if not fh then             -- one line, as lua5.4 says it: no usage
+        io.stderr:write(progname, ": cannot open ", why, "\n")
+        return 2
+      end
       fh:close()
       f, err = loadfile(script)
+      -- The script's own modules first, wherever it is started from.
+      local dir = script:match("^(.*)/[^/]*$") or "."
+      if not dir:find("[;?]") then
+        package.path = dir .. "/?.lua;" .. dir .. "/?/init.lua;" ..
+                       package.path
+      end
     else
       f, err = load(io.stdin:read("a") or "", "=stdin")
     end
