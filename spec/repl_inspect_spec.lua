@@ -93,3 +93,18 @@ describe("ludp.inspect", function()
     assert.are.equal("<table: __tostring failed>", value(bad))
   end)
 end)
+
+describe("ludp.inspect of a long table", function()
+  it("says how many items it did not show", function()
+    local t = {}
+    for i = 1, 250 do t[i] = i end
+    assert.matches("%.%.%. %(150 more%)", value(t))
+    local h = {}
+    for i = 1, 130 do h["k" .. i] = i end
+    assert.matches("%.%.%. %(30 more%)", value(h))
+    local mixed = { 1, 2, 3 }
+    for i = 1, 100 do mixed["k" .. i] = i end
+    assert.matches("%.%.%. %(3 more%)", value(mixed))
+    assert.is_nil(value({ 1, 2, 3 }):find("more", 1, true))
+  end)
+end)

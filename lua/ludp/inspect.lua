@@ -159,8 +159,8 @@ local function render_table(t, st, depth, indent)
     end
     items[#items + 1] = ks .. " = " .. render(rawget(t, k), st, depth + 1, inner)
   end
-  if count > MAX_ITEMS then
-    items[#items + 1] = sfmt("... (%d more)", count - MAX_ITEMS)
+  if n + #keys > MAX_ITEMS then     -- every item counted, not those shown
+    items[#items + 1] = sfmt("... (%d more)", n + #keys - MAX_ITEMS)
   end
   st.path[t] = nil
   local prefix = mark .. name
