@@ -128,8 +128,24 @@ static const luaL_Reg core_funcs[] = {
   {NULL, NULL},
 };
 
+/* The core's state (the loop's callbacks, the UDP engine) is one per
+** process: a second Lua state opening it while the first is alive would
+** share it and crash. Refused instead, with the reason. */
+static int other_state (lua_State *L) {
+  lua_State *owner = ludp_state(), *main;
+  if (owner == NULL) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  return main != owner;
+}
+
 int luaopen_ludp_core (lua_State *L) {
-  int r = ludp_loop_open(); /* made once; the host made it already */
+  int r;
+  if (other_state(L))
+    return luaL_error(L, "ludp.core is open in another Lua state of this "
+                         "process: one state per process can use it");
+  r = ludp_loop_open(); /* made once; the host made it already */
   if (r != 0)
     return luaL_error(L, "cannot create the event loop: %s", uv_strerror(r));
   luaL_newlib(L, core_funcs);

@@ -69,8 +69,13 @@ lua_State *ludp_state (void) {
 }
 
 void ludp_set_state (lua_State *L) {
-  if (L == NULL) { /* the state is gone: no more callbacks */
+  if (L == NULL) {
+    /* The state is gone: no more callbacks, and its registry refs go with
+    ** it, so that a next state opens the core anew. */
     main_state = NULL;
+    tick_ref = uncaught_ref = error_ref = traceback_ref = LUA_NOREF;
+    tick_head = tick_tail = 1;
+    draining = failed = running = 0;
     return;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
