@@ -16,6 +16,10 @@
 
 local core = require("ludp.core")
 
+-- The host's globals (setTimeout, process...), so that a spec runs the
+-- same under busted --lua=lua5.4 as under busted --lua=ludp.
+require("ludp").install_globals()
+
 -- Under valgrind or GC stress (a full collection after every callback)
 -- everything runs many times slower: the watchdog, there to stop a hang,
 -- waits longer.
