@@ -100,6 +100,12 @@ describe("ludp -i with stdin not a terminal", function()
     assert.are.equal(0, code)
   end)
 
+  it("prints a table thrown by a line with its fields", function()
+    local out, err = repl('error({ code = "X", message = "custom" })\n1\n')
+    assert.are.equal("1\n", out)
+    assert.matches('ludp: { code = "X", message = "custom" }', err, 1, true)
+  end)
+
   it("shows only the user's code in the traceback of an error", function()
     local _, err = repl('function f() error("deep") end\nlocal r = f()\n')
     assert.matches("stdin:1: in function 'f'", err, 1, true)

@@ -134,8 +134,8 @@ function repl.start(opts)
     local msg
     if type(e) == "string" then
       msg = e
-    elseif type(e) == "number" or has_tostring(e) then
-      msg = inspect.value(e)         -- error objects: their code and fields
+    elseif type(e) == "number" or type(e) == "table" or has_tostring(e) then
+      msg = inspect.value(e)         -- error objects, tables: their fields
     else
       msg = sfmt("(error object is a %s value)", type(e))   -- as lua.c
     end
