@@ -361,6 +361,20 @@ describe("a bad command line", function()
                  "No such file or directory\n", r.err)
   end)
 
+  it("leaves the host's own frames out of an error's traceback", function()
+    for _, text in ipairs({
+      'local function f() error("boom") end\nf()\n',
+      'setTimeout(function() error("late") end, 1)\n',
+      'require("dgram").createSocket("udp4"):bind(99999)\n',
+    }) do
+      local r = run_script(text)
+      assert.equal(1, r.code)
+      assert.matches("\nstack traceback:\n", r.err, 1, true)
+      assert.is_nil(r.err:find("ludp/host.lua", 1, true), r.err)
+      assert.is_nil(r.err:find("ludp.core.", 1, true), r.err)
+    end
+  end)
+
   it("finds the script's own modules first, wherever it starts from",
      function()
     local dir = os.tmpname()

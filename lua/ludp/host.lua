@@ -34,11 +34,19 @@ end
 -- is not a string prints as the REPL prints values (ludp.inspect), which
 -- also survives a __tostring that fails; it is loaded only then, as most
 -- runs never need it.
+-- The host's own frames end a traceback: where the loop or the host
+-- called the user's code ('ludp.core.run', 'ludp.core.invoke') and below
+-- it says nothing about the error.
+local function trim(tb)
+  local at = tb:find("\n\t%[C%]: in function 'ludp%.core%.[a-z]+'")
+  return at and tb:sub(1, at - 1) or tb
+end
+
 function host.format_error(err, tb)
   if errors.is_error(err) and type(err.stack) == "string" then
-    return err.stack
+    return trim(err.stack)
   end
-  tb = tb or core.traceback()
+  tb = trim(tb or core.traceback())
   local msg = type(err) == "string" and err or require("ludp.inspect").value(err)
   if type(err) == "string" and tb:sub(1, #msg) == msg then return tb end
   local at = tb:find("stack traceback:", 1, true)
