@@ -293,7 +293,8 @@ function EventEmitter:removeAllListeners(event)
   return self
 end
 
--- Hot path: every received datagram goes through here.
+-- Datagrams do not come this way: the binding calls the 'message'
+-- listeners it was handed (see _listeners_changed above).
 function EventEmitter:emit(event, ...)
   check_this(self)
   local listeners = (self._events or NO_EVENTS)[event]

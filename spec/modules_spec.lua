@@ -117,12 +117,27 @@ describe("under stock lua5.4 (this busted run)", function()
   end)
 end)
 
+-- Runs 'body' in a fresh lua5.4 whose package.path/cpath reach lua/ and
+-- build/lib; returns its code, stdout and stderr, or nothing (the spec is
+-- then pending) where the core is the sanitizer build's, which stock
+-- lua5.4 cannot load (the release build's run of this spec covers it).
+local function fresh_lua(body)
+  local chunk = ("package.path = %q .. ';' .. package.path\n" ..
+                 "package.cpath = %q .. ';' .. package.cpath\n"):format(
+    SOURCE .. "/lua/?.lua;" .. SOURCE .. "/lua/?/init.lua",
+    BUILD .. "/lib/?.so") .. body
+  local code, out, err = sh("lua5.4 -e " .. quote(chunk))
+  if code ~= 0 and err:find("ASan runtime", 1, true) then
+    pending("core.so is built with AddressSanitizer")
+    return
+  end
+  return code, out, err
+end
+
 describe("under a fresh lua5.4", function()
   it("loads every module once package.path/cpath reach lua/ and build/",
      function()
-    local chunk = ([[
-      package.path = %q .. ";" .. package.path
-      package.cpath = %q .. ";" .. package.cpath
+    local code, out, err = fresh_lua([[
       for _, name in ipairs({ "dgram", "events", "timers", "ludp" }) do
         assert(type(require(name)) == "table", name)
       end
@@ -131,24 +146,15 @@ describe("under a fresh lua5.4", function()
       setTimeout(function(v) print("timer", v) end, 1, "fired")
       process.nextTick(function() print("tick") end)
       print("alive", ludp.run())
-    ]]):format(SOURCE .. "/lua/?.lua;" .. SOURCE .. "/lua/?/init.lua",
-               BUILD .. "/lib/?.so")
-    local code, out, err = sh("lua5.4 -e " .. quote(chunk))
-    if code ~= 0 and err:find("ASan runtime", 1, true) then
-      -- The sanitizer build's core.so: stock lua5.4 cannot load it (the
-      -- release build's run of this spec covers it).
-      pending("core.so is built with AddressSanitizer")
-      return
-    end
+    ]])
+    if not code then return end
     assert.equal(0, code, err)
     assert.equal("tick\ntimer\tfired\nalive\tfalse\n", out)
   end)
 
   -- A spec under busted --lua=lua5.4 sees what it sees inside the host.
   it("has the host's globals once ludp.test is required", function()
-    local chunk = ([[
-      package.path = %q .. ";" .. package.path
-      package.cpath = %q .. ";" .. package.cpath
+    local code, out, err = fresh_lua([[
       assert(setTimeout == nil and process == nil)
       require("ludp.test")
       for _, name in ipairs({ "setTimeout", "clearTimeout", "setInterval",
@@ -158,13 +164,8 @@ describe("under a fresh lua5.4", function()
       end
       assert(type(process) == "table" and process.nextTick)
       print("ok")
-    ]]):format(SOURCE .. "/lua/?.lua;" .. SOURCE .. "/lua/?/init.lua",
-               BUILD .. "/lib/?.so")
-    local code, out, err = sh("lua5.4 -e " .. quote(chunk))
-    if code ~= 0 and err:find("ASan runtime", 1, true) then
-      pending("core.so is built with AddressSanitizer")
-      return
-    end
+    ]])
+    if not code then return end
     assert.equal(0, code, err)
     assert.equal("ok\n", out)
   end)

@@ -73,10 +73,6 @@ static void udp_on_close (ludp_handle *lh) {
   udp_flush(lh);
 }
 
-static void udp_on_free (ludp_handle *lh) {
-  udp_send_free(lh);
-}
-
 /* core.udp(family[, owner]) -> status, box; family 4 or 6. No socket
 ** exists until bind. */
 static int udp_new (lua_State *L) {
@@ -88,7 +84,7 @@ static int udp_new (lua_State *L) {
   lh = ludp_handle_new(L, UDP_T, UDP_SIZE, UDP_NUV);
   udp_extra_of(lh)->family = fam == 6 ? AF_INET6 : AF_INET;
   lh->on_close = udp_on_close;
-  lh->on_free = udp_on_free;
+  lh->on_free = udp_send_free;
   r = uv_udp_init_ex(ludp_loop(), udp_of(lh), AF_UNSPEC | UV_UDP_RECVMMSG);
   if (r != 0) {
     *lh->box = NULL;

@@ -164,12 +164,9 @@ static void collect_ahead (lua_State *L) {
 static int deliver_batch (lua_State *L) {
   ludp_handle *lh = P.lh;
   udp_extra *x;
-  int same;
-  if (lh == NULL || lh->self_ref == LUA_NOREF) return 0; /* not from deliver */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref);
-  same = lua_rawequal(L, 1, -1);
-  lua_pop(L, 1);
-  if (!same) return 0;
+  /* only from deliver, with the box of the batch's socket (not by hand) */
+  if (lh == NULL || lh->collected || lua_touserdata(L, 1) != (void *)lh->box)
+    return 0;
   x = udp_extra_of(lh);
   while (P.next < P.n && can_deliver(lh)) {
     unsigned i = P.next++;

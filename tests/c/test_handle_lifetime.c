@@ -13,16 +13,8 @@
 
 #include <lualib.h>
 
+#include "check.h"
 #include "ludp.h"
-
-#define ASSERT(expr)                                                       \
-  do {                                                                     \
-    if (!(expr)) {                                                         \
-      fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, \
-              #expr);                                                      \
-      abort();                                                             \
-    }                                                                      \
-  } while (0)
 
 static void count_open (uv_handle_t *h, void *arg) {
   if (!uv_is_closing(h)) (*(int *)arg)++;

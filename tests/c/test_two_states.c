@@ -12,16 +12,8 @@
 
 #include <lualib.h>
 
+#include "check.h"
 #include "ludp.h"
-
-#define ASSERT(expr)                                                       \
-  do {                                                                     \
-    if (!(expr)) {                                                         \
-      fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, \
-              #expr);                                                      \
-      abort();                                                             \
-    }                                                                      \
-  } while (0)
 
 /* Runs 'chunk' in L; returns its error message, or NULL on success. */
 static const char *run (lua_State *L, const char *chunk) {
