@@ -36,6 +36,10 @@ free_port() {
     local f = io.open("/proc/sys/net/ipv4/ip_local_port_range")
     if f then lo = f:read("n") or lo; f:close() end
     local dgram = require("dgram")
+    -- Seeded by the pid: two tests started in the same second, whose
+    -- seeds could otherwise match (an ASan build maps its heap and stack
+    -- at the same addresses), would pick the same port.
+    math.randomseed(process.pid, os.time())
     local function try()
       local s = dgram.createSocket("udp4")
       local port = lo >= 4096 and math.random(lo // 2, lo - 1) or 0
