@@ -40,10 +40,10 @@ local type, select, tostring, rawlen =
 local math_type, format = math.type, string.format
 local next_tick, isip = core.next_tick, core.isip
 local truthy, check_port, check_opt_string, check_integer,
-      check_buffer_size, check_socket, check_running, raise_uv,
+      check_socket, check_running, raise_uv,
       check_message, slice =
   validators.truthy, validators.check_port, validators.check_opt_string,
-  validators.check_integer, validators.check_buffer_size,
+  validators.check_integer,
   validators.check_socket, validators.check_running, validators.raise_uv,
   validators.check_message, validators.slice
 local buffer_size_error = socket_options.buffer_size_error
@@ -743,30 +743,12 @@ function Socket.init(self, kind, listener)
     errors.type_error("ERR_SOCKET_BAD_TYPE",
                       "Bad socket type specified. Valid types are: udp4, udp6")
   end
-  local lookup_fn = default_lookup
+  local lookup_fn, kept = default_lookup, nil
   if opts then
-    if opts.lookup ~= nil then
-      if type(opts.lookup) ~= "function" then
-        errors.arg_type("lookup", "of type function", opts.lookup)
-      end
-      lookup_fn = opts.lookup
-    end
-    -- Checked now rather than when bound (Node throws from inside bind).
-    local sizes
-    if opts.recvBufferSize ~= nil then
-      sizes = { recv = check_buffer_size(opts.recvBufferSize) }
-    end
-    if opts.sendBufferSize ~= nil then
-      sizes = sizes or {}
-      sizes.send = check_buffer_size(opts.sendBufferSize)
-    end
-    -- One field, and only when needed: see the end of this function.
-    if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only then
-      self._opts = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
-                     reuse_port = not not opts.reusePort,
-                     ipv6_only = not not opts.ipv6Only }
-    end
+    lookup_fn, kept = socket_options.parse_create(opts)
+    lookup_fn = lookup_fn or default_lookup
   end
+  self._opts = kept
   local status, h = core.udp(k.fam, self)
   if status ~= 0 then raise_uv(status, "socket") end
   self.type = kind

@@ -175,6 +175,35 @@ function methods:dropSourceSpecificMembership(source, group, iface)
                     "dropSourceSpecificMembership")
 end
 
+-- createSocket's options beyond type, checked now rather than when bound
+-- (Node throws from inside bind). Returns the lookup function (nil for
+-- the default) and what the socket keeps as _opts: one field, and only
+-- when needed (see Socket.init), so nil when no option needs keeping.
+function options.parse_create(opts)
+  local lookup_fn
+  if opts.lookup ~= nil then
+    if type(opts.lookup) ~= "function" then
+      errors.arg_type("lookup", "of type function", opts.lookup)
+    end
+    lookup_fn = opts.lookup
+  end
+  local sizes
+  if opts.recvBufferSize ~= nil then
+    sizes = { recv = check_buffer_size(opts.recvBufferSize) }
+  end
+  if opts.sendBufferSize ~= nil then
+    sizes = sizes or {}
+    sizes.send = check_buffer_size(opts.sendBufferSize)
+  end
+  local kept
+  if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only then
+    kept = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
+             reuse_port = not not opts.reusePort,
+             ipv6_only = not not opts.ipv6Only }
+  end
+  return lookup_fn, kept
+end
+
 -- Adds the methods above to Socket.
 function options.install(Socket)
   for name, fn in pairs(methods) do Socket[name] = fn end
