@@ -5,7 +5,7 @@
 local eh = require("events_helpers")   -- before events: stubs the core
 local EventEmitter = require("events")
 local errors = require("ludp.errors")
-local recorder, capture_stderr = eh.recorder, eh.capture_stderr
+local recorder = eh.recorder
 local raised = require("helpers").raised
 
 describe("module", function()
