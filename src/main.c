@@ -115,8 +115,10 @@ static int workers_value (const char *v) {
   errno = 0;
   n = strtol(v, &end, 10);
   if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 1024) {
-    fprintf(stderr, "ludp: --workers: expected a number from 1 to 1024 or "
-                    "'auto', got '%s'\n", v);
+    fprintf(stderr,
+            "ludp: --workers: expected a number from 1 to 1024 or "
+            "'auto', got '%s'\n",
+            v);
     return -1;
   }
   return (int)n;
@@ -168,15 +170,18 @@ static int scan_workers (int *argc, char **argv, int *stdin_script) {
       break;
     }
     if (drop) {
-      for (j = i; j + drop <= *argc; j++) argv[j] = argv[j + drop];
+      for (j = i; j + drop <= *argc; j++)
+        argv[j] = argv[j + drop];
       *argc -= drop;
     }
   }
   if (n == 0 || plain) return 0;
   if (version && !script && !*stdin_script && chunks == 0 && !repl) return 0;
   if (!script && !*stdin_script && chunks == 0) {
-    if (uv_guess_handle(0) == UV_TTY) repl = 1;
-    else *stdin_script = 1;
+    if (uv_guess_handle(0) == UV_TTY)
+      repl = 1;
+    else
+      *stdin_script = 1;
   }
   if (repl) {
     fprintf(stderr, "ludp: --workers runs a script (a file, -e or -) in "

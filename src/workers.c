@@ -220,8 +220,10 @@ static void stop_all (supervisor *s, int sig) {
   s->forwarded |= 1u << sig;
   for (i = 0; i < s->n; i++) {
     s->w[i].due = 0;
-    if (s->w[i].pid > 0) kill(s->w[i].pid, sig);
-    else s->w[i].done = 1;
+    if (s->w[i].pid > 0)
+      kill(s->w[i].pid, sig);
+    else
+      s->w[i].done = 1;
   }
 }
 
@@ -247,8 +249,8 @@ static void on_exit_of (supervisor *s, int i, int st) {
   w->fails++;
   if (!w->ready) w->early++;
   if (WIFSIGNALED(st))
-    fprintf(stderr, "ludp: worker %d (pid %ld) killed by signal %d",
-            i + 1, pid, WTERMSIG(st));
+    fprintf(stderr, "ludp: worker %d (pid %ld) killed by signal %d", i + 1, pid,
+            WTERMSIG(st));
   else
     fprintf(stderr, "ludp: worker %d (pid %ld) exited with status %d", i + 1,
             pid, code);
@@ -311,8 +313,10 @@ static int supervise (supervisor *s) {
       struct signalfd_siginfo si;
       while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         int sig = (int)si.ssi_signo;
-        if (sig == SIGCHLD) reap(s);
-        else stop_all(s, sig);
+        if (sig == SIGCHLD)
+          reap(s);
+        else
+          stop_all(s, sig);
       }
     }
   }
@@ -369,9 +373,9 @@ int ludp_workers_run (int n, int stdin_script, int *status) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  if (s.w == NULL || sigprocmask(SIG_BLOCK, &set, &s.oldmask) != 0 ||
-      (s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-      open_notify(&s) != 0) {
+  if (s.w != NULL && sigprocmask(SIG_BLOCK, &set, &s.oldmask) == 0)
+    s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (s.sigfd < 0 || open_notify(&s) != 0) {
     fprintf(stderr, "ludp: cannot start the workers: %s\n", strerror(errno));
   }
   else {
