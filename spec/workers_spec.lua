@@ -2,7 +2,8 @@
 -- Two workers share one port on 127.0.0.1 (reusePort by default in a
 -- worker) and each answers with its process.workerId; datagrams from many
 -- source ports reach both; a worker killed with SIGKILL is replaced and
--- the service goes on; SIGTERM to the supervisor stops all, status 0; a
+-- the service goes on; SIGHUP restarts the workers that it ends (a
+-- reload); SIGTERM to the supervisor stops all, status 0; a
 -- script that raises at start makes the supervisor give up with status 1;
 -- workers die with their supervisor; -e and - work, the REPL is refused.
 -- Every run is the leader of its own process group (setsid), and no
@@ -140,6 +141,27 @@ describe("ludp --workers", function()
     local status, _, err = finish(run)
     assert.equal(0, status)
     assert.matches("worker 1 %(pid %d+%) killed by signal 9; restarting", err)
+    assert.equal("", group_left(run.pid))
+  end)
+
+  it("reloads on SIGHUP: a worker it ends starts again at once", function()
+    local port = T.port()
+    local run = start("--workers 2 " .. q(temp(SERVER)) .. " " .. port)
+    local ready = { [line(run)] = true, [line(run)] = true }
+    assert.same({ ["ready 1"] = true, ["ready 2"] = true }, ready)
+    local seen = ask(port, 40)
+    os.execute("kill -HUP " .. run.pid)
+    ready = { [line(run)] = true, [line(run)] = true }
+    assert.same({ ["ready 1"] = true, ["ready 2"] = true }, ready)
+    local again = ask(port, 40)
+    assert.is_number(again[1])
+    assert.is_number(again[2])
+    assert.are_not.equal(seen[1], again[1])
+    assert.are_not.equal(seen[2], again[2])
+    os.execute("kill -TERM " .. run.pid)
+    local status, _, err = finish(run)
+    assert.equal(0, status)
+    assert.matches("worker 1 %(pid %d+%) ended by SIGHUP; restarting it", err)
     assert.equal("", group_left(run.pid))
   end)
 

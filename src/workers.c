@@ -5,7 +5,8 @@
 ** stays a small C process: restarts a worker that dies of a signal or a
 ** non-zero status, after a delay that grows with its failures in a row,
 ** and gives up (status 1) when one fails again and again before it is
-** ready; forwards SIGTERM, SIGINT and SIGHUP; exits once every worker has
+** ready; forwards SIGTERM and SIGINT (then stops) and SIGHUP (a reload:
+** a worker it ends is started again at once); exits once every worker has
 ** stopped. Readiness: each worker's $NOTIFY_SOCKET is the supervisor's
 ** own socket, and the supervisor reports READY=1 to systemd once every
 ** worker has, STOPPING=1 when it starts to stop.
@@ -44,6 +45,7 @@ typedef struct worker {
   int ready;       /* sent READY=1 since it started */
   int fails;       /* failures in a row */
   int early;       /* failures in a row before READY=1 */
+  int hupped;      /* was sent SIGHUP */
   long long start; /* when it started (ms) */
   long long due;   /* when to start it again (ms), or 0 */
 } worker;
@@ -116,6 +118,7 @@ static int start (supervisor *s, int i) {
   }
   w->due = 0;
   w->ready = 0;
+  w->hupped = 0;
   if (pid < 0) { /* tried again as a failure that came at once */
     fprintf(stderr, "ludp: cannot start worker %d: %s\n", i + 1,
             strerror(errno));
@@ -227,6 +230,17 @@ static void stop_all (supervisor *s, int sig) {
   }
 }
 
+/* SIGHUP: forwarded; a worker without a listener for it ends, and is
+** started again at once (a reload of the script). */
+static void reload (supervisor *s) {
+  int i;
+  for (i = 0; i < s->n; i++)
+    if (s->w[i].pid > 0) {
+      s->w[i].hupped = 1;
+      kill(s->w[i].pid, SIGHUP);
+    }
+}
+
 /* Worker i ended with wait status 'st'. */
 static void on_exit_of (supervisor *s, int i, int st) {
   worker *w = &s->w[i];
@@ -243,6 +257,13 @@ static void on_exit_of (supervisor *s, int i, int st) {
   }
   if (code == 0) { /* ended by itself: not restarted */
     w->done = 1;
+    return;
+  }
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP && w->hupped) {
+    fprintf(stderr,
+            "ludp: worker %d (pid %ld) ended by SIGHUP; restarting it\n", i + 1,
+            pid);
+    w->due = t;
     return;
   }
   if (t - w->start >= STABLE_MS) w->fails = 0;
@@ -315,6 +336,8 @@ static int supervise (supervisor *s) {
         int sig = (int)si.ssi_signo;
         if (sig == SIGCHLD)
           reap(s);
+        else if (sig == SIGHUP && !s->stopping)
+          reload(s);
         else
           stop_all(s, sig);
       }
