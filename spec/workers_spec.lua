@@ -201,6 +201,20 @@ describe("ludp --workers", function()
     assert.equal("", group_left(run.pid))
   end)
 
+  it("takes 'auto' as one worker per core the process may use", function()
+    local p = io.popen("nproc")
+    local cores = tonumber(p:read("l"))
+    p:close()
+    local run = start("--workers auto -e " .. q("print(process.workerId)"))
+    local status, out = finish(run)
+    assert.equal(0, status)
+    local ids = {}
+    for id in out:gmatch("%d+") do ids[#ids + 1] = tonumber(id) end
+    table.sort(ids)
+    assert.equal(cores, #ids)
+    for i = 1, cores do assert.equal(i, ids[i]) end
+  end)
+
   it("runs stdin's script in every worker", function()
     local script = temp("print('stdin ' .. process.workerId)")
     local err = temp()
