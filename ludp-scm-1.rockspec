@@ -44,7 +44,7 @@ build = {
       sources = {
         "src/core.c", "src/loop.c", "src/handle.c", "src/timer.c",
         "src/check.c", "src/signal.c", "src/dns.c", "src/sockaddr.c",
-        "src/udp.c", "src/udp_recv.c", "src/udp_send.c",
+        "src/udp.c", "src/udp_recv.c", "src/udp_send.c", "src/notify.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },
@@ -58,6 +58,7 @@ build = {
     ["ludp.errors"] = "lua/ludp/errors.lua",
     ["ludp.inspect"] = "lua/ludp/inspect.lua",
     ["ludp.process"] = "lua/ludp/process.lua",
+    ["ludp.readiness"] = "lua/ludp/readiness.lua",
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",

@@ -17,8 +17,11 @@ endif()
 file(GLOB LUDP_SPECS CONFIGURE_DEPENDS RELATIVE "${CMAKE_SOURCE_DIR}"
      "${CMAKE_SOURCE_DIR}/spec/*_spec.lua")
 list(SORT LUDP_SPECS)
+# systemd's side of $NOTIFY_SOCKET, for spec/readiness_spec.lua.
+add_executable(notify_listen tests/notify/notify_listen.c)
 set(LUDP_TEST_ENV "LUDP_BIN=$<TARGET_FILE:ludp>"
     "LUDP_BUILD=${CMAKE_BINARY_DIR}" "LUDP_SOURCE=${CMAKE_SOURCE_DIR}"
+    "LUDP_NOTIFY_LISTEN=$<TARGET_FILE:notify_listen>"
     ${LUDP_TEST_ENV_EXTRA})
 if(BUSTED)
   foreach(spec IN LISTS LUDP_SPECS)
@@ -41,7 +44,8 @@ foreach(t IN LISTS LUDP_EXAMPLE_TESTS)
   add_test(NAME "example.${name}" COMMAND bash "${t}"
            WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
   set_tests_properties("example.${name}" PROPERTIES
-    ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 60 LABELS example)
+    ENVIRONMENT "${LUDP_TEST_ENV}" TIMEOUT 60 LABELS example
+    SKIP_RETURN_CODE 77)
 endforeach()
 
 # Lint (tests/lint/*.sh: luacheck, clang-format, cppcheck) and install

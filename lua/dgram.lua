@@ -33,6 +33,7 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
+local readiness = require("ludp.readiness")   -- counts binds for READY=1
 local EventEmitter = require("events")
 
 local type, select, tostring, rawlen =
@@ -428,6 +429,7 @@ local function bind_failed(self, err)
 end
 
 local function finish_bind(self, port, err, ip)
+  readiness.bind_ended()
   local h = self._handle
   if h == nil then return end      -- closed meanwhile, nothing waited
   if not err then
@@ -457,6 +459,7 @@ end
 
 local function start_bind(self, address, port)
   self._bind_state = BINDING
+  readiness.bind_started()
   refresh_fast(self)
   if address == nil or address == "" then address = self._kind.any end
   if self._lookup == default_lookup and isip(address) ~= 0 then
@@ -473,6 +476,7 @@ local function start_bind(self, address, port)
     -- bind goes on (its finish is due), so the socket stays BINDING and a
     -- second bind cannot start over it.
     if not answered then
+      readiness.bind_ended()
       self._bind_state = UNBOUND
       refresh_fast(self)
       remove_bind_listener(self)
@@ -743,11 +747,9 @@ function Socket.init(self, kind, listener)
     errors.type_error("ERR_SOCKET_BAD_TYPE",
                       "Bad socket type specified. Valid types are: udp4, udp6")
   end
-  local lookup_fn, kept = default_lookup, nil
-  if opts then
-    lookup_fn, kept = socket_options.parse_create(opts)
-    lookup_fn = lookup_fn or default_lookup
-  end
+  -- A plain type string too: a worker's default reusePort is an option.
+  local lookup_fn, kept = socket_options.parse_create(opts or NO_OPTS)
+  lookup_fn = lookup_fn or default_lookup
   self._opts = kept
   local status, h = core.udp(k.fam, self)
   if status ~= 0 then raise_uv(status, "socket") end

@@ -126,6 +126,12 @@ void ludp_open_check (lua_State *L);
 void ludp_open_signal (lua_State *L);
 void ludp_open_dns (lua_State *L);
 void ludp_open_udp (lua_State *L);
+void ludp_open_notify (lua_State *L);
+
+/* systemd's readiness protocol (notify.c): 'state' to $NOTIFY_SOCKET, or
+** to the socket 'where' names. 1 sent, 0 no socket, or a negative code. */
+int ludp_notify (const char *state);
+int ludp_notify_to (const char *where, const char *state);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);
@@ -135,6 +141,12 @@ lua_State *ludp_newstate (void);
 
 /* The host's allocator for libuv (alloc.c): before any libuv call. */
 void ludp_uv_allocator (void);
+
+/* --workers (workers.c): forks 'n' workers and supervises them. Returns
+** the worker's id (1..n) in a worker; in the supervisor, 0 once all have
+** stopped, with the exit status in *status. 'stdin_script': stdin is
+** the script, read once here and handed to every worker. */
+int ludp_workers_run (int n, int stdin_script, int *status);
 
 /* Embedded Lua modules of the host (modules.c). */
 void ludp_preload_modules (lua_State *L);

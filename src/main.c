@@ -5,7 +5,9 @@
 ** and the loop, and returns the exit status. Before the state come
 ** descriptors 0 to 2 and the loop: a host that cannot have them says why
 ** ("ludp: <reason>") and exits 1. Afterwards every handle is closed and
-** freed, so leak checkers see a clean exit.
+** freed, so leak checkers see a clean exit. With --workers N the
+** supervisor (workers.c) forks the workers first; each worker goes on
+** here as a plain ludp, with process.workerId set.
 */
 
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <lualib.h>
 
 #include "ludp.h"
+
+static int worker_id; /* 1..N in a worker of --workers, else 0 */
 
 /* Runs ludp.host.main(argv...) -> exit status. */
 static int pmain (lua_State *L) {
@@ -37,6 +41,10 @@ static int pmain (lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "ludp.host");
   lua_call(L, 1, 1);
+  if (worker_id > 0) {
+    lua_pushinteger(L, worker_id);
+    lua_setfield(L, -2, "worker_id");
+  }
   lua_getfield(L, -1, "main");
   luaL_checkstack(L, argc, "too many arguments");
   for (i = 0; i < argc; i++)
@@ -99,15 +107,105 @@ static int open_std_fds (void) {
   return 0;
 }
 
+/* --workers N or --workers=N among the options; N a number or "auto". */
+static int workers_value (const char *v) {
+  char *end;
+  long n;
+  if (strcmp(v, "auto") == 0) return (int)uv_available_parallelism();
+  errno = 0;
+  n = strtol(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 1024) {
+    fprintf(stderr,
+            "ludp: --workers: expected a number from 1 to 1024 or "
+            "'auto', got '%s'\n",
+            v);
+    return -1;
+  }
+  return (int)n;
+}
+
+/*
+** Takes --workers out of argv (options come before the script, as
+** ludp.host parses them) and sees what the run would be: a REPL is
+** refused, stdin as the script is read once by the supervisor. Returns
+** the number of workers, 0 without --workers (or with -h, -v alone or an
+** option ludp.host will refuse: it says why), or -1 after an error.
+*/
+static int scan_workers (int *argc, char **argv, int *stdin_script) {
+  int i = 1, j, n = 0, chunks = 0, repl = 0, script = 0, plain = 0;
+  int version = 0;
+  while (i < *argc) {
+    const char *a = argv[i];
+    int drop = 0;
+    if (strcmp(a, "--") == 0) {
+      script = i + 1 < *argc;
+      break;
+    }
+    else if (strcmp(a, "-") == 0) {
+      *stdin_script = 1;
+      break;
+    }
+    else if (strcmp(a, "--workers") == 0 || strncmp(a, "--workers=", 10) == 0) {
+      const char *v = a[9] == '=' ? a + 10 : argv[i + 1];
+      drop = a[9] == '=' ? 1 : 2;
+      if (v == NULL) v = "";
+      if ((n = workers_value(v)) < 0) return -1;
+    }
+    else if (strcmp(a, "-e") == 0) {
+      chunks++;
+      i += 2;
+    }
+    else if (strncmp(a, "-e", 2) == 0)
+      chunks++, i++;
+    else if (strcmp(a, "-i") == 0)
+      repl = 1, i++;
+    else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0)
+      version = 1, i++;
+    else if (a[0] == '-') { /* -h and what ludp.host refuses */
+      plain = 1;
+      i++;
+    }
+    else {
+      script = 1;
+      break;
+    }
+    if (drop) {
+      for (j = i; j + drop <= *argc; j++)
+        argv[j] = argv[j + drop];
+      *argc -= drop;
+    }
+  }
+  if (n == 0 || plain) return 0;
+  if (version && !script && !*stdin_script && chunks == 0 && !repl) return 0;
+  if (!script && !*stdin_script && chunks == 0) {
+    if (uv_guess_handle(0) == UV_TTY)
+      repl = 1;
+    else
+      *stdin_script = 1;
+  }
+  if (repl) {
+    fprintf(stderr, "ludp: --workers runs a script (a file, -e or -) in "
+                    "each worker; it cannot share the REPL\n");
+    return -1;
+  }
+  return n;
+}
+
 int main (int argc, char **argv) {
   lua_State *L;
-  int status, code;
+  int status, code, workers, stdin_script = 0;
   if (open_std_fds() != 0) {
     fprintf(stderr, "ludp: cannot open /dev/null: %s\n", strerror(errno));
     return 1;
   }
   signal(SIGPIPE, SIG_IGN); /* a closed peer must not kill a server */
   ludp_uv_allocator();
+  workers = scan_workers(&argc, argv, &stdin_script);
+  if (workers < 0) return 2;
+  if (workers > 0) {
+    worker_id = ludp_workers_run(workers, stdin_script, &code);
+    if (worker_id == 0) return code; /* the supervisor, all stopped */
+  }
   /* The loop first: everything after it, the exit path included, may
   ** use it. It fails with too few descriptors or too little memory. */
   status = ludp_loop_open();

@@ -19,7 +19,7 @@
 ---@class dgram.SocketOptions
 ---@field type dgram.SocketType
 ---@field reuseAddr? boolean SO_REUSEADDR
----@field reusePort? boolean SO_REUSEPORT
+---@field reusePort? boolean SO_REUSEPORT (default true in a worker of --workers)
 ---@field ipv6Only? boolean udp6: IPv6 only
 ---@field recvBufferSize? integer SO_RCVBUF, set at bind
 ---@field sendBufferSize? integer SO_SNDBUF, set at bind

@@ -12,6 +12,7 @@
 ---@class ludp.Process
 ---@field exitCode integer? the exit status when the loop ends (default 0)
 ---@field pid integer
+---@field workerId integer? 1..N in a worker of `ludp --workers N`, else nil
 ---@field platform string "linux", "darwin", "freebsd"...
 ---@field version string "ludp 0.1.0"
 ---@field versions { ludp: string, lua: string }

@@ -15,6 +15,8 @@ usage: ludp [options] [script [args]]
 Available options are:
   -e chunk       run 'chunk', then the event loop
   -i             enter the REPL after running the script
+  --workers N    run the script in N processes sharing its ports
+                 (N a number or 'auto': one per core)
   -v, --version  show version information
   -h, --help     show this help
   --             stop handling options
@@ -140,6 +142,17 @@ function host.main(progname, ...)
   local ludp = require("ludp")
   ludp.install_globals()
   local process = require("ludp.process")
+  local readiness = require("ludp.readiness")
+  if host.worker_id then         -- set by main.c in a worker of --workers
+    process.workerId = host.worker_id
+    require("ludp.socket_options").default_reuse_port = true
+  end
+  -- STOPPING=1 as the process starts to exit, whichever way it does.
+  local emit_exit = process._emit_exit
+  process._emit_exit = function(code)
+    readiness.stopping()
+    return emit_exit(code)
+  end
 
   -- What to run: -e chunks, then a script file or stdin.
   -- After -e, the remaining words are the chunk's arguments (man/ludp.1).
@@ -199,6 +212,7 @@ function host.main(progname, ...)
     core.invoke(table.unpack(c, 1, #c))
     if core.failed() then break end
   end
+  if not core.failed() then readiness.main_returned() end
   if interactive then
     return finish(process, require("ludp.repl").start({ progname = progname }))
   end

@@ -18,6 +18,7 @@ process.version = core.version
 process.versions = { ludp = core.version:match("[%d.]+"), lua = _VERSION }
 process.argv = {}
 process.exitCode = nil
+process.workerId = nil   -- 1..N in a worker of ludp --workers (ludp.host)
 process.stdout, process.stderr, process.stdin = io.stdout, io.stderr, io.stdin
 
 -- Methods taking the emitter: accept process.on(...) and process:on(...).

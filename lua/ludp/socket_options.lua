@@ -175,10 +175,16 @@ function methods:dropSourceSpecificMembership(source, group, iface)
                     "dropSourceSpecificMembership")
 end
 
+-- reusePort when createSocket does not say: true in a worker of
+-- ludp --workers (set by ludp.host), so an unchanged script shares its
+-- ports with the other workers.
+options.default_reuse_port = false
+
 -- createSocket's options beyond type, checked now rather than when bound
 -- (Node throws from inside bind). Returns the lookup function (nil for
 -- the default) and what the socket keeps as _opts: one field, and only
 -- when needed (see Socket.init), so nil when no option needs keeping.
+-- 'opts' is an empty table for a socket made from a type string.
 function options.parse_create(opts)
   local lookup_fn
   if opts.lookup ~= nil then
@@ -195,10 +201,11 @@ function options.parse_create(opts)
     sizes = sizes or {}
     sizes.send = check_buffer_size(opts.sendBufferSize)
   end
-  local kept
-  if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only then
+  local kept, reuse_port = nil, opts.reusePort
+  if reuse_port == nil then reuse_port = options.default_reuse_port end
+  if sizes or opts.reuseAddr or reuse_port or opts.ipv6Only then
     kept = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
-             reuse_port = not not opts.reusePort,
+             reuse_port = not not reuse_port,
              ipv6_only = not not opts.ipv6Only }
   end
   return lookup_fn, kept

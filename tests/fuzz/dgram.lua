@@ -14,6 +14,7 @@
 local fz = require("fuzzlib")     -- first: it installs the resolver
 local core = require("ludp.core")
 local dgram = require("dgram")
+local socket_options = require("ludp.socket_options")
 local EventEmitter = require("events")
 
 local MAX_SOCKETS = 4
@@ -231,8 +232,13 @@ function operation(depth)
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    if d.byte() % 4 == 0 then opts.reusePort = value(depth) end
+    -- As in a worker of ludp --workers: reusePort true unless given.
+    local worker = d.byte() % 2 == 1
     return function()
+      socket_options.default_reuse_port = worker
       local ok, s = fz.call("createSocket", dgram.createSocket, opts)
+      socket_options.default_reuse_port = false
       if ok then
         if #socks < MAX_SOCKETS then
           socks[#socks + 1] = s
