@@ -126,6 +126,12 @@ void ludp_open_check (lua_State *L);
 void ludp_open_signal (lua_State *L);
 void ludp_open_dns (lua_State *L);
 void ludp_open_udp (lua_State *L);
+void ludp_open_stdio (lua_State *L);
+
+/* At exit (stdio.c): waits for the stdout/stderr writes in flight and
+** writes what is still queued, blocking; then forgets the Lua side. */
+void ludp_stdio_flush (void);
+void ludp_stdio_close (void);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);

@@ -154,6 +154,9 @@ function host.main(progname, ...)
   local arg = make_arg(progname, argv, script_at)
   _G.arg = arg
   process.execPath = progname
+  process.argv0 = progname
+  -- The REPL reads standard input itself (ludp.stdio refuses process.stdin).
+  if interactive then require("ludp.stdio").repl_owns_stdin = true end
   -- Node: [execPath, script, args...]; no script entry for -e, nothing
   -- more for the bare REPL (arg[1..] are then ludp's own options).
   process.argv = { progname }
@@ -168,6 +171,12 @@ function host.main(progname, ...)
       return 1
     end
     chunks[n] = { f, table.unpack(arg, 1, #arg) }
+  end
+  if not script and (opt.stdin or #opt.chunks > 0) then
+    -- -e and -: the current folder first, as a script's own folder is.
+    local rest = (";" .. package.path .. ";")
+      :gsub(";%./%?%.lua;%./%?/init%.lua;", ";")
+    package.path = "./?.lua;./?/init.lua" .. rest:sub(1, -2)
   end
   if script or opt.stdin then
     local f, err
