@@ -156,7 +156,7 @@ function host.main(progname, ...)
   process.execPath = progname
   process.argv0 = progname
   -- The REPL reads standard input itself (ludp.stdio refuses process.stdin).
-  if interactive then require("ludp.stdio").repl_owns_stdin = true end
+  if interactive then require("ludp.stdio").in_repl = true end
   -- Node: [execPath, script, args...]; no script entry for -e, nothing
   -- more for the bare REPL (arg[1..] are then ludp's own options).
   process.argv = { progname }

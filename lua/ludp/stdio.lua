@@ -22,9 +22,11 @@ local EventEmitter = require("events")
 
 local stdio = {}
 
--- Set by the host when the REPL reads the terminal: process.stdin is
--- then refused (the REPL's reader and this one would split the input).
-stdio.repl_owns_stdin = false
+-- Set by the host when the REPL runs (-i, or no script): process.stdin is
+-- then refused (the REPL's reader and this one would split the input),
+-- and process.stdout/stderr write through io.stdout/io.stderr, which the
+-- REPL wraps to keep its prompt clear of output.
+stdio.in_repl = false
 
 local HIGH_WATER_MARK = 16384
 
@@ -93,6 +95,12 @@ function WriteStream:write(chunk, cb)
     core.stdio_onwritten(self.fd, function(total, status)
       on_written(self, total, status)
     end)
+  end
+  if stdio.in_repl then
+    self._file:write(chunk)
+    self._file:flush()
+    if cb then core.next_tick(cb, nil) end
+    return true
   end
   -- What print and io.write left in C's buffer was given first.
   pcall(self._file.flush, self._file)   -- fails if a script closed it
@@ -223,7 +231,7 @@ end
 
 local function start(self)
   if self._ended or self._reading then return end
-  if stdio.repl_owns_stdin then
+  if stdio.in_repl then
     errors.raise("Error", "ERR_INVALID_STATE", "Invalid state: " ..
       "process.stdin cannot be read while the REPL reads standard input")
   end
