@@ -44,7 +44,7 @@ build = {
       sources = {
         "src/core.c", "src/loop.c", "src/handle.c", "src/timer.c",
         "src/check.c", "src/signal.c", "src/dns.c", "src/sockaddr.c",
-        "src/udp.c", "src/udp_recv.c", "src/udp_send.c",
+        "src/udp.c", "src/udp_recv.c", "src/udp_send.c", "src/stdio.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },
@@ -61,6 +61,9 @@ build = {
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",
+    ["ludp.stdio"] = "lua/ludp/stdio.lua",
+    ["console"] = "lua/console.lua",
+    ["dns"] = "lua/dns.lua",
     ["dgram"] = "lua/dgram.lua",
     ["events"] = "lua/events.lua",
     ["timers"] = "lua/timers.lua",

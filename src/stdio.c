@@ -182,19 +182,19 @@ static int core_fs_read (lua_State *L) {
 
 typedef struct {
   int fd;
-  int started;     /* lock and cond made */
-  uv_work_t work;  /* the job in flight, while 'busy' */
+  int started;    /* lock and cond made */
+  uv_work_t work; /* the job in flight, while 'busy' */
   int busy;
-  char *pend;      /* bytes given, not yet handed to a job */
+  char *pend; /* bytes given, not yet handed to a job */
   size_t len, cap;
-  char *flight;    /* the job's bytes */
+  char *flight; /* the job's bytes */
   size_t flen, fcap;
-  size_t written;  /* by the job */
-  int err;         /* the job's failure (negative), 0 if none */
-  int done;        /* the job has finished (under lock) */
-  int broken;      /* a write failed: later bytes are dropped */
+  size_t written;    /* by the job */
+  int err;           /* the job's failure (negative), 0 if none */
+  int done;          /* the job has finished (under lock) */
+  int broken;        /* a write failed: later bytes are dropped */
   lua_Integer total; /* bytes written since the start */
-  int cb_ref;      /* fn(total, status) after each job */
+  int cb_ref;        /* fn(total, status) after each job */
   uv_mutex_t lock;
   uv_cond_t cond;
 } writer;
