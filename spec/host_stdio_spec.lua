@@ -213,14 +213,15 @@ describe("process.stdout", function()
     assert.equal(1024 * 1024, tonumber(slurp(out)))
   end)
 
-  it("writes every byte in order by exit, process.exit and an uncaught "
-     .. "error included", function()
+  it("writes every byte in order by exit, process.exit, os.exit and an "
+     .. "uncaught error included", function()
     local want = {}
     for i = 1, 50000 do want[#want + 1] = i .. "\n" end
     want = table.concat(want)
     -- The reader starts once the host said on stderr that everything is
     -- queued; the host then ends while most of it still waits.
-    for _, ending in ipairs({ "", "process.exit(3)", "error('boom')" }) do
+    for _, ending in ipairs({ "", "process.exit(3)", "os.exit(4)",
+                              "error('boom')" }) do
       local script = temp("for i = 1, 50000 do process.stdout:write(i .. " ..
                           "'\\n') end\nio.stderr:write('queued\\n')\n" ..
                           ending)
@@ -229,8 +230,8 @@ describe("process.stdout", function()
         ' 2> "$DIR/err" | { read -r l < "$DIR/err"; cat > ' .. quote(out) ..
         '; }; echo "${PIPESTATUS[0]}"')
       assert.equal(0, r.code, r.err)
-      local code = ending == "" and "0\n" or ending:find("exit") and "3\n"
-                   or "1\n"
+      local code = ({ [""] = "0\n", ["process.exit(3)"] = "3\n",
+                      ["os.exit(4)"] = "4\n" })[ending] or "1\n"
       assert.equal(code, r.out, ending)
       assert.is_true(slurp(out) == want, ending)
     end

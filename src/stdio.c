@@ -12,8 +12,9 @@
 ** reader never holds the loop, bytes go out in the order they were given,
 ** and the descriptor keeps its blocking mode (C's stdio, behind print and
 ** io.write, would lose bytes on a non-blocking descriptor). A job in
-** flight keeps the loop alive; at exit ludp_stdio_flush waits for it and
-** writes what is left, so nothing given is lost.
+** flight keeps the loop alive; at exit (the host's, process.exit, or any
+** exit() through atexit) ludp_stdio_flush waits for it and writes what is
+** left, so nothing given is lost.
 */
 
 #include <errno.h>
@@ -284,7 +285,13 @@ static void job_after (uv_work_t *w, int status) {
   }
 }
 
+/* exit() from anywhere (os.exit too) writes what was given. */
+static void flush_at_exit (void) {
+  ludp_stdio_flush();
+}
+
 static writer *check_writer (lua_State *L, int arg) {
+  static int at_exit_set;
   lua_Integer fd = luaL_checkinteger(L, arg);
   writer *wr;
   luaL_argcheck(L, fd == 1 || fd == 2, arg, "1 or 2 expected");
@@ -295,6 +302,7 @@ static writer *check_writer (lua_State *L, int arg) {
     wr->fd = (int)fd;
     wr->cb_ref = LUA_NOREF;
     wr->started = 1;
+    if (!at_exit_set && atexit(flush_at_exit) == 0) at_exit_set = 1;
   }
   return wr;
 }
