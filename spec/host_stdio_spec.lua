@@ -10,6 +10,7 @@ local helpers = require("helpers")
 local quote, slurp, spit = helpers.quote, helpers.read_file, helpers.write_file
 
 local BIN = os.getenv("LUDP_BIN") or "build/ludp"
+if BIN:sub(1, 1) ~= "/" then BIN = os.getenv("PWD") .. "/" .. BIN end
 local TIMEOUT = os.execute("command -v timeout >/dev/null 2>&1")
                 and "timeout -k 5 60 " or ""
 
@@ -158,6 +159,19 @@ describe("process.stdin", function()
       'exec 3>&-; }')
     assert.equal(0, r.code, r.err)
     assert.equal("[a]\npaused true\nstatus 0\n", r.out)
+  end)
+
+  it("leaves a shared pipe blocking again for the next program", function()
+    -- libuv made fd 0 non-blocking; grep, reading the same pipe next,
+    -- shows its flags (O_NONBLOCK is octal 04000).
+    local r = bash('mkfifo "$DIR/ack" && ' ..
+      '{ echo a; read -r x < "$DIR/ack"; } | { "$LUDP" -e ' ..
+      quote('process.stdin:once("line", function() process.stdin:pause() end)') ..
+      '; grep ^flags /proc/self/fdinfo/0; echo > "$DIR/ack"; }')
+    assert.equal(0, r.code, r.err)
+    local flags = tonumber(r.out:match("^flags:%s*(%d+)"), 8)
+    assert.is_not_nil(flags, r.out)
+    assert.equal(0, flags & 0x800)
   end)
 
   it("keeps a file's chunk read before pause() for resume()", function()

@@ -18,6 +18,7 @@
 */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@ static const char STDIN_T[] = "ludp.stdin";
 
 /* One stream reads at a time (fd 0): its chunks land here. */
 static char read_buf[READ_SIZE];
+
+/* fd 0's file status flags before libuv made it non-blocking: put back at
+** exit, as the descriptor may be shared with the next program reading
+** the same input (a shell's `{ ludp script; cat; } < input`). */
+static int stdin_flags = -1;
 
 static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)h;
@@ -76,6 +82,7 @@ static int stdin_stream (lua_State *L) {
     lua_pushinteger(L, UV_EINVAL);
     return 1;
   }
+  if (stdin_flags == -1) stdin_flags = fcntl(0, F_GETFL);
   if (sizeof(uv_pipe_t) > size) size = sizeof(uv_pipe_t);
   if (sizeof(uv_tcp_t) > size) size = sizeof(uv_tcp_t);
   lh = ludp_handle_new(L, STDIN_T, size, 0);
@@ -360,6 +367,10 @@ static int core_stdio_onwritten (lua_State *L) {
 
 void ludp_stdio_flush (void) {
   int fd;
+  if (stdin_flags != -1) {
+    fcntl(0, F_SETFL, stdin_flags);
+    stdin_flags = -1;
+  }
   for (fd = 1; fd <= 2; fd++) {
     writer *wr = &writers[fd];
     size_t n;
