@@ -10,7 +10,6 @@
 -- argument that is a string is a format, as Node's util.format: %s %d %i
 -- %f %j %o %O %c %%.
 
-local inspect = require("ludp.inspect")
 local stdio = require("ludp.stdio")
 
 local console = {}
@@ -18,9 +17,15 @@ local console = {}
 local select, type, tostring, tonumber = select, type, tostring, tonumber
 local concat = table.concat
 
+-- The value printer, loaded at its first use: console is a global of
+-- every script, and most never print a table.
+local function inspect_value(v)
+  return require("ludp.inspect").value(v)
+end
+
 local function show(v)
   if type(v) == "string" then return v end
-  return inspect.value(v)
+  return inspect_value(v)
 end
 
 -- %s: a string as it is, a number or boolean with tostring, a table with
@@ -34,7 +39,7 @@ local function as_string(v)
     local ok, s = pcall(tostring, v)
     if ok and type(s) == "string" then return s end
   end
-  return inspect.value(v)
+  return inspect_value(v)
 end
 
 -- %d and %i: an integer (%i cuts a float toward zero, as parseInt), %f:
@@ -63,11 +68,11 @@ local function as_json(v)
     local s = cjson.encode(v)
     if s then return s end
   end
-  return inspect.value(v)
+  return inspect_value(v)
 end
 
-local SPECS = { s = as_string, j = as_json, o = inspect.value,
-                O = inspect.value }
+local SPECS = { s = as_string, j = as_json, o = inspect_value,
+                O = inspect_value }
 
 -- Node's util.format(...) -> the line console prints (no "\n").
 function console.format(...)
@@ -107,7 +112,7 @@ console.warn = console.error
 
 -- console.dir(v): v as the REPL shows it, strings quoted.
 function console.dir(v)
-  stdio.stdout:write(inspect.value(v) .. "\n")
+  stdio.stdout:write(inspect_value(v) .. "\n")
 end
 
 -- console.assert(cond, ...): "Assertion failed" (and the rest, formatted)

@@ -156,7 +156,12 @@ function host.main(progname, ...)
   process.execPath = progname
   process.argv0 = progname
   -- The REPL reads standard input itself (ludp.stdio refuses process.stdin).
-  if interactive then require("ludp.stdio").in_repl = true end
+  -- The streams and console, made at first use elsewhere, are made now,
+  -- so that Tab offers their fields.
+  if interactive then
+    require("ludp.stdio").in_repl = true
+    local _, _ = process.stdout, _G.console.log
+  end
   -- Node: [execPath, script, args...]; no script entry for -e, nothing
   -- more for the bare REPL (arg[1..] are then ludp's own options).
   process.argv = { progname }

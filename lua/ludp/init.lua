@@ -34,7 +34,12 @@ function ludp.install_globals(env)
     env[name] = timers[name]
   end
   env.process = require("ludp.process")
-  env.console = require("console")
+  -- console, loaded at its first use: most scripts never log.
+  env.console = setmetatable({}, { __index = function(t, key)
+    setmetatable(t, nil)
+    for name, v in pairs(require("console")) do t[name] = v end
+    return t[key]
+  end })
   return env
 end
 

@@ -19,10 +19,20 @@ process.versions = { ludp = core.version:match("[%d.]+"), lua = _VERSION }
 process.argv = {}
 process.exitCode = nil
 
--- process.stdin/stdout/stderr on the loop: ludp/stdio.lua.
-local stdio = require("ludp.stdio")
-process.stdin, process.stdout, process.stderr =
-  stdio.stdin, stdio.stdout, stdio.stderr
+-- process.stdin/stdout/stderr: the streams of ludp/stdio.lua, made at
+-- their first use (most scripts never touch them, and start-up counts).
+local STREAMS = { stdin = true, stdout = true, stderr = true }
+setmetatable(process, { __name = EventEmitter.__name,
+  __index = function(self, key)
+    if STREAMS[key] then
+      local stdio = require("ludp.stdio")
+      rawset(self, "stdin", stdio.stdin)
+      rawset(self, "stdout", stdio.stdout)
+      rawset(self, "stderr", stdio.stderr)
+      return stdio[key]
+    end
+    return EventEmitter[key]
+  end })
 
 -- process.argv0: the host's name as started (host.lua sets it with argv);
 -- process.title: the same, a plain field (setting it changes no name the
