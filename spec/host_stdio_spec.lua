@@ -355,3 +355,21 @@ describe("process extras", function()
     assert.equal("here\nhere\n", r.out)
   end)
 end)
+
+describe("process.stdin on a terminal", function()
+  -- Through a pseudo-terminal (tests/pty/driver.lua): a line comes when
+  -- Enter is pressed, Ctrl-D at the start of a line ends the input.
+  it("gives a line per Enter and 'end' at Ctrl-D", function()
+    local driver = dofile("tests/pty/driver.lua")
+    driver.timeout = 15000             -- the ASan build is slow
+    local t = driver.spawn({ BIN, LINES }, {})
+    finally(function() t:close() end)
+    t:send("first\r")
+    t:expect("[first]")
+    t:send("second line\r")
+    t:expect("[second line]")
+    t:send("\4")
+    t:expect("close")
+    assert.equal(0, t:wait_exit())
+  end)
+end)
