@@ -47,6 +47,7 @@ sock:on("error", function(err)
   console.error("netcat: %s", err.message)
   process.exitCode = 1
   failed = true
+  if idle then clearTimeout(idle) end
   sock:close()
   process.stdin:pause()
 end)
