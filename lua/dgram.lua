@@ -31,6 +31,7 @@
 
 local core = require("ludp.core")
 local errors = require("ludp.errors")
+local dns = require("dns")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
@@ -76,20 +77,13 @@ local dgram = { Socket = Socket }
 
 -- ---------------------------------------------------------------- lookup
 
--- The default resolver, as Node's dns.lookup: a literal answers at once
--- (before it returns; callers defer what users see), a name goes to
--- getaddrinfo. cb(err, address, family).
+-- The default resolver is dns.lookup; a literal answers here at once
+-- (before it returns; callers defer what users see). cb(err, address,
+-- family).
 local function default_lookup(host, family, cb)
   local fam = isip(host)
   if fam ~= 0 then return cb(nil, host, fam) end
-  local r = core.getaddrinfo(host, family, function(status, ip, f)
-    if status ~= 0 then
-      cb(errors.dns(status, "getaddrinfo", host))
-    else
-      cb(nil, ip, f)
-    end
-  end)
-  if r ~= 0 then cb(errors.dns(r, "getaddrinfo", host)) end
+  dns.lookup(host, family, cb)
 end
 
 -- Whether send(msg, port, address) may take the binding's reply path

@@ -132,6 +132,12 @@ void ludp_open_notify (lua_State *L);
 ** to the socket 'where' names. 1 sent, 0 no socket, or a negative code. */
 int ludp_notify (const char *state);
 int ludp_notify_to (const char *where, const char *state);
+void ludp_open_stdio (lua_State *L);
+
+/* At exit (stdio.c): waits for the stdout/stderr writes in flight and
+** writes what is still queued, blocking; then forgets the Lua side. */
+void ludp_stdio_flush (void);
+void ludp_stdio_close (void);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);

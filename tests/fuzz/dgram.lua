@@ -15,6 +15,9 @@ local fz = require("fuzzlib")     -- first: it installs the resolver
 local core = require("ludp.core")
 local dgram = require("dgram")
 local socket_options = require("ludp.socket_options")
+local dns = require("dns")
+local console = require("console")
+local stdio = require("ludp.stdio")
 local EventEmitter = require("events")
 
 local MAX_SOCKETS = 4
@@ -42,7 +45,9 @@ local EVENTS = { "message", "error", "listening", "close", "connect",
 
 local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
-                      "sendBufferSize", "lookup" }
+                      "sendBufferSize", "lookup",
+                      -- dns.lookup's
+                      "family", "all", "hints", "verbatim", "order" }
 
 local socks                       -- the sockets of this input
 local d                           -- its decoder
@@ -213,7 +218,38 @@ end
 
 -- An operation, decoded now, run later (op()).
 function operation(depth)
-  local k = d.byte() % 16
+  local k = d.byte() % 19
+  if k == 16 then                       -- dns.lookup(anything)
+    local n = d.byte() % 4
+    local args = {}
+    for i = 1, n do args[i] = value(depth) end
+    if d.byte() % 2 == 0 then           -- a well-formed call
+      args[1] = d.byte() % 2 == 0 and "localhost" or d.pick(STRINGS)
+      args[n + 1], n = make_function(depth), n + 1
+    end
+    return function() fz.call("dns.lookup", dns.lookup, table.unpack(args, 1, n)) end
+  elseif k == 17 then                   -- console.format(anything)
+    local n = d.byte() % 5
+    local args = {}
+    for i = 1, n do args[i] = value(depth) end
+    if d.byte() % 2 == 0 then args[1] = d.chunk(d.byte() % 24) end
+    return function() fz.call("console.format", console.format, table.unpack(args, 1, n)) end
+  elseif k == 18 then                   -- stdio's methods, on any receiver
+    -- Not writes that succeed (they would go to the fuzzer's output) nor
+    -- a read of stdin (it would hold the loop): wrong arguments and
+    -- receivers, pause and isPaused.
+    local names = { "write", "pause", "isPaused", "resume" }
+    local name = d.pick(names)
+    local recv = d.byte() % 2 == 0 and foreign_receiver(depth) or
+                 (name == "write" and stdio.stdout or stdio.stdin)
+    local a, b = value(depth), value(depth)
+    if name == "write" and recv == stdio.stdout and type(a) == "string" then
+      a = nil
+    end
+    if name == "resume" and recv == stdio.stdin then name = "isPaused" end
+    local cls = name == "write" and stdio.WriteStream or stdio.ReadStream
+    return function() fz.call(name, cls[name], recv, a, b) end
+  end
   if k == 0 then                        -- createSocket(anything)
     local a, b = value(depth), value(depth)
     return function()
