@@ -92,14 +92,19 @@ local function remove_added(emitter, kept)
 end
 
 -- After a failure: the test's listeners on process go (a signal's handle
--- with them), its immediates are dropped, its sockets and timers closed,
--- then the loop runs its close callbacks and the ticks left. What its
--- callbacks raise on the way is not reported: the first failure is. A
--- callback may open something again: a few rounds.
+-- with them), its immediates are dropped, its sockets closed (through
+-- their close(), so that they are closed for their user too), its timers
+-- and any other UDP handle closed, then the loop runs the close callbacks
+-- and the ticks left. What its callbacks raise on the way is not
+-- reported: the first failure is. A callback may open something again: a
+-- few rounds.
 local function clean_up(kept)
   for _ = 1, 10 do
     pcall(remove_added, process, kept)
     timers._drop_immediates()
+    for _, socket in ipairs(core.udp_owners()) do
+      pcall(function() socket:close() end)
+    end
     core.close_handles("udp", "timer")
     local ok = pcall(core.run, "nowait")
     if ok and next(core.handles()) == nil then return end
