@@ -58,6 +58,7 @@ build = {
     ["ludp.errors"] = "lua/ludp/errors.lua",
     ["ludp.inspect"] = "lua/ludp/inspect.lua",
     ["ludp.process"] = "lua/ludp/process.lua",
+    ["ludp.repl_chunk"] = "lua/ludp/repl_chunk.lua",
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",

@@ -6,10 +6,11 @@
 -- terminal, plain lines otherwise) and runs the loop until the user leaves,
 -- so sockets and timers keep working while the prompt waits. Each line
 -- comes in through the loop's one protected call: nextTicks queued by a
--- line run right after it. A line is tried as an expression first
--- (`return <line>`), else run as a statement; a chunk that ends early
--- (`<eof>`) continues on the next line, as in lua.c. An error thrown later
--- by a callback is printed and the REPL goes on.
+-- line run right after it. A line is compiled by ludp.repl_chunk (an
+-- expression first, then statements, with a last expression's value and
+-- `local`s kept for the next lines); a chunk that ends early (`<eof>`)
+-- continues on the next line, as in lua.c. An error thrown later by a
+-- callback is printed and the REPL goes on.
 --
 -- Values are printed by ludp.inspect and Tab's candidates come from
 -- ludp.complete; this module is the session that joins them to the
@@ -17,6 +18,7 @@
 
 local inspect = require("ludp.inspect")
 local complete = require("ludp.complete")
+local repl_chunk = require("ludp.repl_chunk")
 
 local repl = {}
 
@@ -35,7 +37,8 @@ local HELP = [[
 .help    Show this list of commands
 .load    Run a Lua file in this session: .load FILE
 Lines are tried as expressions first (their values are printed), then as
-statements. `_` holds the last value. Ctrl-C cancels the line, or interrupts
+statements (a last expression's values are printed: t = {}; t.x = 1; t).
+`local x = 1` keeps x for the next lines. `_` holds the last value. Ctrl-C cancels the line, or interrupts
 a running one. Tab completes globals, fields (t.) and methods (obj:).
 ]]
 
@@ -60,6 +63,7 @@ function repl.start(opts)
   local tty = core.isatty(0)
   local leaving, status = false, nil
   local buffer = nil                     -- lines of an unfinished chunk
+  local session = repl_chunk.session()   -- its `local` variables
   local orig = { print = print, write = io.write }
   local file_methods = getmetatable(io.stdout).__index
   local orig_fwrite = file_methods.write
@@ -258,21 +262,17 @@ function repl.start(opts)
     remember(line)
     if dot_command(line) then return end
     local chunk = buffer and (buffer .. "\n" .. line) or line
-    local f, e1 = load("return " .. chunk, "=stdin")
+    local f, e, incomplete = session:compile(chunk)
     if not f then
-      local e
-      f, e = load(chunk, "=stdin")
-      if not f then
-        -- incomplete as a statement (`function f()`) or as an expression
-        -- (`{`, `1 +`): wait for more, as lua.c does
-        if e:sub(-5) == "<eof>" or e1:sub(-5) == "<eof>" then
-          buffer = chunk
-          return
-        end
-        buffer = nil
-        report(e)
+      -- incomplete as a statement (`function f()`) or as an expression
+      -- (`{`, `1 +`): wait for more, as lua.c does
+      if incomplete then
+        buffer = chunk
         return
       end
+      buffer = nil
+      report(e)
+      return
     end
     buffer = nil
     run(f)
@@ -295,7 +295,7 @@ function repl.start(opts)
   end
 
   local function candidates(before)
-    return complete.candidates(before, _G)
+    return complete.candidates(before, session.env)
   end
 
   -- false when libedit cannot be loaded: plain lines, as from a pipe
