@@ -177,3 +177,42 @@ describe("ludp.test after a failed test", function()
     check(run_busted(abs(BIN)))
   end)
 end)
+
+describe("the core's calls behind it", function()
+  local core = require("ludp.core")
+  local dgram = require("dgram")
+
+  it("core.udp_owners() lists the sockets whose handle is open", function()
+    local T = require("ludp.test")
+    T.run(function(done)
+      local a, b = dgram.createSocket("udp4"), dgram.createSocket("udp4")
+      local function has(s)
+        for _, o in ipairs(core.udp_owners()) do
+          if o == s then return true end
+        end
+        return false
+      end
+      assert.is_true(has(a) and has(b))
+      b:close(function()
+        assert.is_true(has(a))
+        assert.is_false(has(b))
+        a:close(done)
+      end)
+      assert.is_false(has(b))              -- closed for its user at once
+    end)
+  end)
+
+  it("core.close_handles() closes timers and raw UDP handles, and checks its arguments", function()
+    local _, u = core.udp(4)
+    assert.are.equal(0, u:bind("127.0.0.1", 0))
+    local t = core.timer()
+    t:start(100000, 0, function() end)
+    assert.is_true(core.close_handles("udp", "timer") >= 2)
+    assert.is_true(u:is_closing() and t:is_closing())
+    core.run("nowait")
+    assert.are.same({}, core.handles())
+    assert.are.equal(0, core.close_handles("udp"))
+    assert.has_error(function() core.close_handles("signal") end)
+    assert.has_error(function() core.close_handles(42) end)
+  end)
+end)

@@ -336,12 +336,11 @@ static int core_handles (lua_State *L) {
   return 1;
 }
 
-/* The kinds of handle core.close_handles closes: those of the boxes
-** (udp.c, timer.c, signal.c, check.c), whose 'data' is their box's. */
-static const char *const closable[] = {"udp", "timer", "signal", "check",
-                                       "idle", NULL};
-static const uv_handle_type closable_types[] = {UV_UDP, UV_TIMER, UV_SIGNAL,
-                                                UV_CHECK, UV_IDLE};
+/* The kinds of handle core.close_handles closes: those a test leaves
+** open (udp.c's, timer.c's). Not the check, idle and signal handles that
+** timers.lua and process.lua keep for the process: they go through them. */
+static const char *const closable[] = {"udp", "timer", NULL};
+static const uv_handle_type closable_types[] = {UV_UDP, UV_TIMER};
 #define NCLOSABLE (sizeof(closable_types) / sizeof(closable_types[0]))
 
 struct close_walk {
@@ -349,8 +348,8 @@ struct close_walk {
   int closed;
 };
 
-/* A box's handle points to its ludp_handle, which points back; the
-** REPL's own handles (repl_term.c) leave 'data' NULL. */
+/* A box's handle points to its ludp_handle, which points back (the
+** REPL's own handles, repl_term.c's, leave 'data' NULL). */
 static void walk_close (uv_handle_t *h, void *arg) {
   struct close_walk *w = arg;
   ludp_handle *lh = h->data;
@@ -364,10 +363,9 @@ static void walk_close (uv_handle_t *h, void *arg) {
 }
 
 /* core.close_handles(kind, ...) -> n: closes every handle of these kinds
-** ("udp", "timer", "signal", "check", "idle") that is not closing yet, as
-** its close() would without a callback (the box is then closed for Lua);
-** returns how many. For ludp.test:
-** what a failed test left open must not fail the next one. */
+** ("udp", "timer") that is not closing yet, as its close() would without
+** a callback (the box is then closed for Lua); returns how many. For
+** ludp.test: what a failed test left open must not fail the next one. */
 static int core_close_handles (lua_State *L) {
   struct close_walk w = {{0}, 0};
   int i, top = lua_gettop(L);

@@ -521,7 +521,7 @@ void udp_send_owner (lua_State *L, int owner, int box) {
 static int core_udp_owners (lua_State *L) {
   lua_Integer n = 0;
   lua_settop(L, 0);
-  lua_newtable(L);                                 /* 1: the result */
+  lua_newtable(L);                                /* 1: the result */
   lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key); /* 2: owner -> box */
   luaL_getmetatable(L, "ludp.udp");               /* 3 */
   lua_pushnil(L);

@@ -38,8 +38,9 @@ local HELP = [[
 .load    Run a Lua file in this session: .load FILE
 Lines are tried as expressions first (their values are printed), then as
 statements (a last expression's values are printed: t = {}; t.x = 1; t).
-`local x = 1` keeps x for the next lines. `_` holds the last value. Ctrl-C cancels the line, or interrupts
-a running one. Tab completes globals, fields (t.) and methods (obj:).
+`local x = 1` keeps x for the next lines. `_` holds the last value. Ctrl-C
+cancels the line, or interrupts a running one. Tab completes globals,
+fields (t.) and methods (obj:).
 ]]
 
 local MAX_HISTORY = 1000

@@ -24,7 +24,7 @@
 
 local repl_chunk = {}
 
-local load, type, rawset, setmetatable = load, type, rawset, setmetatable
+local load, rawset, setmetatable = load, rawset, setmetatable
 local concat = table.concat
 
 -- Blocks opened and closed by keywords: 'while' and 'for' open theirs
