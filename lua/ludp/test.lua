@@ -15,8 +15,9 @@
 -- after done() (sockets not closed, timers still pending).
 --
 -- A failed test reports its first failure only, and leaves nothing to the
--- next: what it left open is closed (sockets, timers), its immediates and
--- nextTicks are dropped, the listeners it added to process are removed.
+-- next: what it left open is closed (the sockets it made, timers), its
+-- immediates and nextTicks are dropped, the listeners it added to process
+-- are removed. Sockets made before T.run are left to its caller.
 
 local core = require("ludp.core")
 local timers = require("timers")
@@ -91,21 +92,27 @@ local function remove_added(emitter, kept)
   end
 end
 
+-- The sockets open now (those made before a test are its caller's).
+local function open_sockets()
+  local set = {}
+  for _, socket in ipairs(core.udp_owners()) do set[socket] = true end
+  return set
+end
+
 -- After a failure: the test's listeners on process go (a signal's handle
--- with them), its immediates are dropped, its sockets closed (through
--- their close(), so that they are closed for their user too), its timers
--- and any other UDP handle closed, then the loop runs the close callbacks
--- and the ticks left. What its callbacks raise on the way is not
--- reported: the first failure is. A callback may open something again: a
--- few rounds.
-local function clean_up(kept)
+-- with them), its immediates are dropped, the sockets it made are closed
+-- (through their close(), so that they are closed for their user too),
+-- the timers closed, then the loop runs the close callbacks and the ticks
+-- left. What its callbacks raise on the way is not reported: the first
+-- failure is. A callback may open something again: a few rounds.
+local function clean_up(kept, callers)
   for _ = 1, 10 do
     pcall(remove_added, process, kept)
     timers._drop_immediates()
     for _, socket in ipairs(core.udp_owners()) do
-      pcall(function() socket:close() end)
+      if not callers[socket] then pcall(function() socket:close() end) end
     end
-    core.close_handles("udp", "timer")
+    core.close_handles("timer")
     local ok = pcall(core.run, "nowait")
     if ok and next(core.handles()) == nil then return end
   end
@@ -115,7 +122,7 @@ end
 function T.run(body, timeout)
   local finished, timed_out = false, false
   expectations = {}
-  local kept = listeners_of(process)
+  local kept, callers = listeners_of(process), open_sockets()
   local watchdog = core.timer()
   watchdog:start(timeout or T.timeout, 0, function()
     timed_out = true
@@ -128,7 +135,7 @@ function T.run(body, timeout)
     core.stop()                   -- after this pass, close callbacks included
   end
   local function fail(err, level)
-    clean_up(kept)
+    clean_up(kept, callers)
     error(err, level and level + 1 or 0)
   end
   local ok, err = pcall(function()
