@@ -55,6 +55,14 @@ describe("ludp.repl_chunk", function()
     assert.are.same({ n = 1 }, eval(session, "u"))
   end)
 
+  it("lets completion find the session's variables and the globals", function()
+    local complete = require("ludp.complete")
+    globals.my_global = 1
+    eval(session, "local my_local = 2")
+    assert.are.same({ "my_global", "my_local" },
+                    complete.candidates("my_", session.env))
+  end)
+
   it("leaves the locals of blocks and functions alone", function()
     eval(session, "do local inner = 1 end")
     eval(session, "function f() local hidden = 2 return hidden end")
