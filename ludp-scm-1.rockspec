@@ -60,6 +60,7 @@ build = {
     ["ludp.inspect"] = "lua/ludp/inspect.lua",
     ["ludp.process"] = "lua/ludp/process.lua",
     ["ludp.readiness"] = "lua/ludp/readiness.lua",
+    ["ludp.repl_chunk"] = "lua/ludp/repl_chunk.lua",
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",

@@ -101,6 +101,10 @@ ludp_handle *ludp_handle_check (lua_State *L, int arg);
 ** at index 'mt', else NULL (never raises). */
 ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);
 
+/* Closes the handle (no Lua call; nothing when it is closing already):
+** what h:close() does without its callback, for the core's own use. */
+void ludp_handle_close (ludp_handle *lh);
+
 /* Takes/releases the anchor that keeps the box alive (box at 'idx'). */
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx);
 void ludp_handle_unanchor (lua_State *L, ludp_handle *lh);

@@ -515,6 +515,27 @@ void udp_send_owner (lua_State *L, int owner, int box) {
   lua_pop(L, 1);
 }
 
+/* core.udp_owners() -> { owner, ... }: the owners (see core.udp) whose
+** handle is still open, in no order. For ludp.test, which closes through
+** the owners (dgram's Socket:close) what a failed test left open. */
+static int core_udp_owners (lua_State *L) {
+  lua_Integer n = 0;
+  lua_settop(L, 0);
+  lua_newtable(L);                                /* 1: the result */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key); /* 2: owner -> box */
+  luaL_getmetatable(L, "ludp.udp");               /* 3 */
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    if (ludp_handle_test(L, -1, 3) != NULL) {
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, 1, ++n);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
 /*
 ** At exit (process.exit, os.exit, exit() from anywhere, with the Lua
 ** state still open), the replies still batched leave: send() accepted
@@ -539,4 +560,6 @@ void udp_send_open (lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &owners_key);
   lua_pushcfunction(L, core_socket_send);
   lua_setfield(L, -2, "socket_send");
+  lua_pushcfunction(L, core_udp_owners);
+  lua_setfield(L, -2, "udp_owners");
 }
