@@ -44,7 +44,7 @@ build = {
       sources = {
         "src/core.c", "src/loop.c", "src/handle.c", "src/timer.c",
         "src/check.c", "src/signal.c", "src/dns.c", "src/sockaddr.c",
-        "src/udp.c", "src/udp_recv.c", "src/udp_send.c",
+        "src/udp.c", "src/udp_recv.c", "src/udp_send.c", "src/unix_dgram.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },
@@ -62,6 +62,7 @@ build = {
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",
     ["ludp.blocklist"] = "lua/ludp/blocklist.lua",
+    ["ludp.unix_socket"] = "lua/ludp/unix_socket.lua",
     ["dgram"] = "lua/dgram.lua",
     ["events"] = "lua/events.lua",
     ["timers"] = "lua/timers.lua",

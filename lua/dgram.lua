@@ -33,6 +33,7 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
+local unix_socket = require("ludp.unix_socket")
 local EventEmitter = require("events")
 
 local type, select, tostring, rawlen =
@@ -57,8 +58,8 @@ local DISCONNECTED, CONNECTING, CONNECTED = 0, 1, 2
 -- Kinds of operations in the queue.
 local SEND, CONNECT = 1, 2
 
--- What differs between the two socket types (validators checks that a
--- method's receiver has one as its _kind).
+-- What differs between the socket types (validators checks that a
+-- method's receiver has one as its _kind; "unix" is ludp/unix_socket.lua).
 local KINDS = validators.KINDS
 
 -- The options of a socket created without any (see Socket.init).
@@ -743,6 +744,7 @@ function Socket.init(self, kind, listener)
     errors.type_error("ERR_SOCKET_BAD_TYPE",
                       "Bad socket type specified. Valid types are: udp4, udp6")
   end
+  if k.unix then return unix_socket.init(self, opts, listener) end
   local lookup_fn, kept = default_lookup, nil
   if opts then
     lookup_fn, kept = socket_options.parse_create(opts)
@@ -771,6 +773,7 @@ function Socket.init(self, kind, listener)
 end
 
 socket_options.install(Socket)
+unix_socket.install(Socket)
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)

@@ -157,6 +157,7 @@ int luaopen_ludp_core (lua_State *L) {
   ludp_open_signal(L);
   ludp_open_dns(L);
   ludp_open_udp(L);
+  ludp_open_unix_dgram(L);
   lua_pushinteger(L, (lua_Integer)uv_os_getpid());
   lua_setfield(L, -2, "pid");
   lua_pushliteral(L, "linux");

@@ -126,6 +126,7 @@ void ludp_open_check (lua_State *L);
 void ludp_open_signal (lua_State *L);
 void ludp_open_dns (lua_State *L);
 void ludp_open_udp (lua_State *L);
+void ludp_open_unix_dgram (lua_State *L);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);

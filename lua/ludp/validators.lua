@@ -18,14 +18,15 @@ local validators = { INT_MAX = INT_MAX }
 -- How Node's messages show a received value: 'Received type number (7)'.
 local received = errors.received
 
--- What differs between the two socket types. A table is a Socket when
+-- What differs between the socket types. A table is a Socket when
 -- Socket.init gave it one of these as its _kind: so the class itself, a
 -- table made by hand or any other value is not.
 local KINDS = {
   udp4 = { fam = 4, family = "IPv4", any = "0.0.0.0", loopback = "127.0.0.1" },
   udp6 = { fam = 6, family = "IPv6", any = "::", loopback = "::1" },
+  unix = { unix = true, family = "unix" },   -- ludp/unix_socket.lua
 }
-local UDP4, UDP6 = KINDS.udp4, KINDS.udp6
+local UDP4, UDP6, UNIX = KINDS.udp4, KINDS.udp6, KINDS.unix
 
 -- Truth as JavaScript sees it, for the argument forms copied from Node:
 -- 0 and "" are false there.
@@ -101,7 +102,7 @@ local function check_socket(self)
     errors.invalid_this("an instance of Socket", self)
   end
   local kind = rawget(self, "_kind")
-  if kind ~= UDP4 and kind ~= UDP6 then
+  if kind ~= UDP4 and kind ~= UDP6 and kind ~= UNIX then
     local shown = received(self)
     if shown == "an instance of Socket" then -- its metatable, no more
       shown = "a table that Socket.new did not make"
