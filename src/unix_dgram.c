@@ -347,13 +347,15 @@ static int ux_send (lua_State *L) {
 
 static const char deliver_key = 0; /* registry key of deliver_batch */
 
-/* Protected, with the box at 1 and the name "unix" as upvalue: reads up
+/* Protected, with the box at 1 (anything else is ignored: the function is
+** in the registry, which a script can reach), the name "unix" as upvalue
+** 1 and the boxes' metatable as upvalue 2: reads up
 ** to UX_BATCH datagrams, each handed to onmessage(msg, rinfo) (dropped
 ** when there is none), what follows a callback after each. A read error
 ** goes to onerror(owner, status). */
 static int deliver_batch (lua_State *L) {
-  ludp_handle **box = lua_touserdata(L, 1);
-  ludp_handle *lh = box != NULL ? *box : NULL;
+  ludp_handle *lh = ludp_handle_test(L, 1, lua_upvalueindex(2));
+  ludp_handle **box = lh != NULL ? lh->box : NULL;
   int i;
   for (i = 0; i < UX_BATCH; i++) {
     ux_extra *x;
@@ -685,7 +687,8 @@ static const luaL_Reg ux_methods[] = {
 void ludp_open_unix_dgram (lua_State *L) {
   ludp_handle_type(L, UNIX_T, ux_methods);
   lua_pushliteral(L, "unix");
-  lua_pushcclosure(L, deliver_batch, 1);
+  luaL_getmetatable(L, UNIX_T);
+  lua_pushcclosure(L, deliver_batch, 2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushcfunction(L, ux_new);
   lua_setfield(L, -2, "unix_dgram");

@@ -12,8 +12,8 @@
 -- (events, the 'message' listeners handed to the binding, ref/unref,
 -- buffer sizes, the send queue's size) it inherits; bind, send, connect,
 -- disconnect, the addresses and close are its own, and what only IP has
--- (TTLs, broadcast, multicast and any other method the binding of UDP
--- alone has) raises ERR_SOCKET_BAD_TYPE.
+-- (TTLs, broadcast, multicast) raises ERR_SOCKET_BAD_TYPE, as does any
+-- other method of Socket called on it (validators.check_socket).
 --
 -- There is nothing to resolve and every call of the binding answers at
 -- once, so there is no queue of operations here: a send goes to the
@@ -25,11 +25,12 @@ local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 
-local type, format, tostring = type, string.format, tostring
+local type, format = type, string.format
 local next_tick = core.next_tick
 local check_socket, check_running, raise_uv, check_message, slice,
       check_no_nul =
-  validators.check_socket, validators.check_running, validators.raise_uv,
+  validators.check_any_socket, validators.check_any_running,
+  validators.raise_uv,
   validators.check_message, validators.slice, validators.check_no_nul
 
 local UNIX = validators.KINDS.unix
@@ -296,14 +297,17 @@ for _, name in ipairs({ "setBroadcast", "setTTL", "setMulticastTTL",
   methods[name] = unsupported(name)
 end
 
--- A method of Socket not made for unix sockets reaches for a call that
--- only the binding of UDP has: the binding's metatable answers with this
--- error rather than with Lua's 'attempt to call a nil value'.
-local function unsupported_binding(_, name)
-  return function()
-    errors.type_error("ERR_SOCKET_BAD_TYPE", format("this method (%s) is not "
-      .. "supported by a socket of type unix", tostring(name)))
-  end
+-- As Socket's, for either type: no-ops on a closed socket.
+function methods:ref()
+  check_socket(self)
+  if not self._closed then self._handle:ref() end
+  return self
+end
+
+function methods:unref()
+  check_socket(self)
+  if not self._closed then self._handle:unref() end
+  return self
 end
 
 
@@ -321,10 +325,6 @@ function unix_socket.init(self, opts, listener)
   end
   local status, h = core.unix_dgram(self)
   if status ~= 0 then raise_uv(status, "socket") end
-  local mt = getmetatable(h)
-  if getmetatable(mt) == nil then
-    setmetatable(mt, { __index = unsupported_binding })
-  end
   setmetatable(self, UnixSocket)
   self.type = "unix"
   self._kind = UNIX

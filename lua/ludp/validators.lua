@@ -96,13 +96,21 @@ end
 
 -- The receiver of a Socket method (sock.bind(0), dgram.Socket:bind(0)
 -- would index a number or the class): refused as Node refuses a wrong
--- 'this'. Raw, so that no metamethod of a foreign table runs.
-local function check_socket(self)
+-- 'this'. Raw, so that no metamethod of a foreign table runs. A unix
+-- socket only where 'unix_too' says (ludp/unix_socket.lua, and the
+-- options both types have): a method of IP sockets called on one by hand
+-- would reach for what its binding does not have.
+local function check_any_socket(self, unix_too)
   if type(self) ~= "table" then
     errors.invalid_this("an instance of Socket", self)
   end
   local kind = rawget(self, "_kind")
-  if kind ~= UDP4 and kind ~= UDP6 and kind ~= UNIX then
+  if kind == UNIX and unix_too ~= false then return end
+  if kind ~= UDP4 and kind ~= UDP6 then
+    if kind == UNIX then
+      errors.type_error("ERR_SOCKET_BAD_TYPE",
+                        "This method is not supported by a socket of type unix")
+    end
     local shown = received(self)
     if shown == "an instance of Socket" then -- its metatable, no more
       shown = "a table that Socket.new did not make"
@@ -111,10 +119,19 @@ local function check_socket(self)
   end
 end
 
+local function check_socket(self)
+  check_any_socket(self, false)
+end
+
 -- What every method of Socket checks first: the receiver, then that the
 -- socket is open.
 local function check_running(self)
-  check_socket(self)
+  check_any_socket(self, false)
+  if self._closed then not_running() end
+end
+
+local function check_any_running(self)
+  check_any_socket(self)
   if self._closed then not_running() end
 end
 
@@ -186,6 +203,8 @@ end
 validators.received = received
 validators.KINDS = KINDS
 validators.check_socket = check_socket
+validators.check_any_socket = check_any_socket
+validators.check_any_running = check_any_running
 validators.check_no_nul = check_no_nul
 validators.truthy = truthy
 validators.check_port = check_port
