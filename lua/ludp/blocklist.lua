@@ -28,6 +28,9 @@ local isip = core.isip
 -- The high 32 bits of the low half of an IPv4-mapped address (::ffff:0:0).
 local MAPPED = 0xffff00000000
 
+-- x ~ FLIP < y ~ FLIP is math.ult(x, y), without a call.
+local FLIP = math.mininteger
+
 local blocklist = {}
 
 
@@ -214,9 +217,10 @@ end
 -- A BlockList keeps its rules by kind, for check(); _text holds their
 -- strings, oldest first.
 --   _single[hi][lo] = true             addresses
---   _ranges: flat array of start hi, lo, end hi, lo, and whether the range
---            is one no IPv4 address can be compared with (Node's
---            NOT_COMPARABLE: an IPv6 endpoint that is not IPv4-mapped)
+--   _ranges: flat array of start hi, lo, end hi, lo (each with its top bit
+--            flipped, so that < on them is the unsigned order), and
+--            whether the range is one no IPv4 address can be compared with
+--            (Node's NOT_COMPARABLE: an IPv6 end that is not IPv4-mapped)
 --   _subnets: flat array of network hi, lo, mask hi, lo
 
 function methods:addAddress(address, family)
@@ -253,7 +257,8 @@ function methods:addRange(first, last, family)
   end
   local r = self._ranges
   local n = #r
-  r[n + 1], r[n + 2], r[n + 3], r[n + 4] = shi, slo, ehi, elo
+  r[n + 1], r[n + 2], r[n + 3], r[n + 4] =
+    shi ~ FLIP, slo ~ FLIP, ehi ~ FLIP, elo ~ FLIP
   r[n + 5] = fam == 6 and not (is_mapped(shi, slo) and is_mapped(ehi, elo))
   local text = self._text
   text[#text + 1] = format("Range: IPv%d %s-%s", fam, ntop(fam, shi, slo),
@@ -313,9 +318,14 @@ local function matches(self, hi, lo, fam)
     end
   end
   local r = self._ranges
-  for i = 1, #r, 5 do
-    if not (fam == 4 and r[i + 4])
-       and le(r[i], r[i + 1], hi, lo) and le(hi, lo, r[i + 2], r[i + 3]) then
+  local n = #r
+  if n == 0 then return false end
+  local h, l = hi ~ FLIP, lo ~ FLIP
+  for i = 1, n, 5 do
+    local sh, eh = r[i], r[i + 2]
+    if (sh < h or (sh == h and r[i + 1] <= l))
+       and (h < eh or (h == eh and l <= r[i + 3]))
+       and not (fam == 4 and r[i + 4]) then
       return true
     end
   end
