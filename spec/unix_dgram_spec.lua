@@ -132,6 +132,39 @@ describe("a unix datagram socket", function()
     assert.same({ address = "", family = "unix", size = 4 }, rinfo_got)
   end)
 
+  it("tells senders apart when they take turns (the last one's path is " ..
+     "reused)", function()
+    local p = path()
+    local long1 = path(string.rep("l", 50))
+    local long2 = path(string.rep("m", 50))
+    local got, want = {}, {}
+    T.run(function(done)
+      bound(p, function(a)
+        bound(long1, function(b)
+          bound(long2, function(c)
+            local anon = dgram.createSocket("unix")
+            local order = { b, b, c, anon, c, b, anon, anon, b }
+            local names = { [b] = long1, [c] = long2, [anon] = "" }
+            a:on("message", function(msg, rinfo)
+              got[#got + 1] = msg .. "=" .. rinfo.address
+              if #got == #order then
+                for _, s in ipairs({ a, b, c, anon }) do s:close() end
+                done()
+              end
+            end)
+            local function send(i)
+              if i > #order then return end
+              want[i] = i .. "=" .. names[order[i]]
+              order[i]:send(tostring(i), p, function() send(i + 1) end)
+            end
+            send(1)
+          end)
+        end)
+      end)
+    end)
+    assert.same(want, got)
+  end)
+
   it("emits 'listening', the messages, 'close' in order", function()
     local log = {}
     local p = path()

@@ -37,7 +37,8 @@ enum {
   UX_UV_ONMESSAGE = 1, /* onmessage(msg, rinfo), or nil */
   UX_UV_OWNER,         /* the Lua object callbacks get first */
   UX_UV_ONSENT,        /* on_sent(status) of the queued sends */
-  UX_NUV = UX_UV_ONSENT
+  UX_UV_PEER,          /* the path string of the last sender ('from') */
+  UX_NUV = UX_UV_PEER
 };
 
 /* Datagrams read per protected call; more wait for the next wakeup. */
@@ -77,6 +78,8 @@ typedef struct {
   char *bound;       /* the file bind created, or NULL */
   dev_t dev;
   ino_t ino;
+  socklen_t fromlen; /* the last sender (UX_UV_PEER is its path) */
+  struct sockaddr_un from;
 } ux_extra;
 
 #define UX_SIZE (sizeof(uv_poll_t) + sizeof(ux_extra))
@@ -345,6 +348,22 @@ static int ux_send (lua_State *L) {
 
 /* ------------------------------------------------------------- receive */
 
+/* Pushes the path of sender 'sun', reusing the last one's string (the
+** box's UX_UV_PEER; the box is at 1) when it is the same sender: a path
+** longer than Lua's short strings would be a new string each time. */
+static void push_peer (lua_State *L, ux_extra *x, const struct sockaddr_un *sun,
+                       socklen_t alen) {
+  if (alen == x->fromlen && alen > 0 && memcmp(sun, &x->from, alen) == 0) {
+    if (lua_getiuservalue(L, 1, UX_UV_PEER) == LUA_TSTRING) return;
+    lua_pop(L, 1);
+  }
+  push_path(L, sun, alen);
+  x->fromlen = alen <= sizeof x->from ? alen : 0;
+  if (x->fromlen > 0) memcpy(&x->from, sun, x->fromlen);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, UX_UV_PEER);
+}
+
 static const char deliver_key = 0; /* registry key of deliver_batch */
 
 /* Protected, with the box at 1 (anything else is ignored: the function is
@@ -393,7 +412,7 @@ static int deliver_batch (lua_State *L) {
     }
     lua_pushlstring(L, ux_buf, (size_t)n);
     lua_createtable(L, 0, 4);
-    push_path(L, &from, m.msg_namelen);
+    push_peer(L, x, &from, m.msg_namelen);
     lua_setfield(L, -2, "address");
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_setfield(L, -2, "family");
