@@ -35,6 +35,7 @@ local dns = require("dns")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
+local unix_socket = require("ludp.unix_socket")
 local EventEmitter = require("events")
 
 local type, select, tostring, rawlen =
@@ -59,8 +60,8 @@ local DISCONNECTED, CONNECTING, CONNECTED = 0, 1, 2
 -- Kinds of operations in the queue.
 local SEND, CONNECT = 1, 2
 
--- What differs between the two socket types (validators checks that a
--- method's receiver has one as its _kind).
+-- What differs between the socket types (validators checks that a
+-- method's receiver has one as its _kind; "unix" is ludp/unix_socket.lua).
 local KINDS = validators.KINDS
 
 -- The options of a socket created without any (see Socket.init).
@@ -72,7 +73,7 @@ local INT_MAX = validators.INT_MAX
 local Socket = EventEmitter:extend()
 Socket.__name = "Socket"
 
-local dgram = { Socket = Socket }
+local dgram = { Socket = Socket, BlockList = require("ludp.blocklist") }
 
 
 -- ---------------------------------------------------------------- lookup
@@ -741,6 +742,7 @@ function Socket.init(self, kind, listener)
     errors.type_error("ERR_SOCKET_BAD_TYPE",
                       "Bad socket type specified. Valid types are: udp4, udp6")
   end
+  if k.unix then return unix_socket.init(self, opts, listener) end
   -- A plain type string too: a worker's default reusePort is an option.
   local lookup_fn, kept = socket_options.parse_create(opts or NO_OPTS)
   lookup_fn = lookup_fn or default_lookup
@@ -767,6 +769,7 @@ function Socket.init(self, kind, listener)
 end
 
 socket_options.install(Socket)
+unix_socket.install(Socket)
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)

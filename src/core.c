@@ -184,6 +184,7 @@ int luaopen_ludp_core (lua_State *L) {
   ludp_open_stdio(L);
   lua_pushinteger(L, (lua_Integer)uv_hrtime()); /* process.uptime's 0 */
   lua_setfield(L, -2, "start_time");
+  ludp_open_unix_dgram(L);
   lua_pushinteger(L, (lua_Integer)uv_os_getpid());
   lua_setfield(L, -2, "pid");
   lua_pushliteral(L, "linux");

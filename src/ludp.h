@@ -142,6 +142,7 @@ void ludp_open_stdio (lua_State *L);
 ** writes what is still queued, blocking; then forgets the Lua side. */
 void ludp_stdio_flush (void);
 void ludp_stdio_close (void);
+void ludp_open_unix_dgram (lua_State *L);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);

@@ -3,8 +3,8 @@
 -- UDP/datagram sockets. With this file on "workspace.library", `sock:`
 -- completes the methods below and their arguments are type-checked.
 
----@alias dgram.SocketType "udp4"|"udp6"
----@alias dgram.Family "IPv4"|"IPv6"
+---@alias dgram.SocketType "udp4"|"udp6"|"unix"
+---@alias dgram.Family "IPv4"|"IPv6"|"unix"
 ---A datagram: a string, or an array of strings sent as one datagram.
 ---@alias dgram.Message string|string[]
 ---@alias dgram.SendCallback fun(err: ludp.Error?, bytes: integer?)
@@ -171,10 +171,41 @@ function Socket:on(event, listener) end
 ---@overload fun(self: dgram.Socket, event: "error", listener: fun(err: ludp.Error)): dgram.Socket
 function Socket:once(event, listener) end
 
+---Node's net.BlockList: addresses, ranges and subnets, IPv4 and IPv6.
+---@class dgram.BlockList
+---@field rules string[] a new array, newest rule first
+local BlockList = {}
+
+---@param address string
+---@param family? "ipv4"|"ipv6" default "ipv4", any case
+function BlockList:addAddress(address, family) end
+
+---@param start string
+---@param finish string the range's last address (Node's `end`)
+---@param family? "ipv4"|"ipv6"
+function BlockList:addRange(start, finish, family) end
+
+---@param network string
+---@param prefix integer 0..32 (IPv4) or 0..128 (IPv6)
+---@param family? "ipv4"|"ipv6"
+function BlockList:addSubnet(network, prefix, family) end
+
+---@param address string
+---@param family? "ipv4"|"ipv6"
+---@return boolean
+function BlockList:check(address, family) end
+
+---@class dgram.BlockListClass
+---@field new fun(): dgram.BlockList
+---@field isBlockList fun(value: any): boolean
+
 ---@class dgram
+---@field BlockList dgram.BlockListClass
 local dgram = {}
 
----Makes a UDP socket. `callback` is added as a 'message' listener.
+---Makes a UDP socket, or a Unix datagram socket (type "unix": bind(path),
+---send(msg, path), connect(path); a path "@name" is an abstract name).
+---`callback` is added as a 'message' listener.
 ---@param type_or_options dgram.SocketType|dgram.SocketOptions
 ---@param callback? fun(msg: string, rinfo: dgram.RemoteInfo)
 ---@return dgram.Socket

@@ -37,7 +37,7 @@ local STRINGS = {
   "127.0.0.1 ", " 127.0.0.1", "127.1", "0x7f.0.0.1", "::1%", "::1%999999",
   "[::1]", "127.0.0.1:53", ("A"):rep(70), ("a"):rep(300) .. ".invalid",
   "ip6-localhost", "newListener", "removeListener", "SIGINT", "udp",
-  "UDP4", "1", "-1", "65536",
+  "UDP4", "1", "-1", "65536", "unix", "@", "@x", "/", "a\0b",
 }
 
 local EVENTS = { "message", "error", "listening", "close", "connect",
@@ -55,14 +55,37 @@ local budget                      -- calls left to functions that make calls
 
 local value, make_function, operation
 
+local TYPES = { "udp4", "udp6", "unix" }
+
 -- A socket of this input, or a new one when there is none.
 local function pick_socket()
   if #socks == 0 then
-    local s = dgram.createSocket(d.byte() % 2 == 0 and "udp4" or "udp6")
+    local s = dgram.createSocket(d.pick(TYPES))
     socks[1] = s
     return s
   end
   return socks[d.byte() % #socks + 1]
+end
+
+-- A unix socket's path in the drivers' folder, or an abstract name of
+-- theirs, or nil (the kernel's choice), for bind; new each time.
+local serial = 0
+local function new_path()
+  serial = serial + 1
+  local k = d.byte() % 3
+  if k == 0 then return nil end
+  return fz.unix_path((k == 1 and "@" or "") .. serial)
+end
+
+-- The path of a bound unix socket of this input.
+local function own_path()
+  for _, s in ipairs(socks) do
+    if not s._closed and s.type == "unix" and s._bound then
+      local ok, a = pcall(s.address, s)
+      if ok then return a.address end
+    end
+  end
+  return fz.unix_path("nobody")
 end
 
 -- The port of a bound socket of this input (datagrams to it stay here).
@@ -112,8 +135,7 @@ function value(depth)
     for _ = 1, d.byte() % 5 do
       local key = d.pick(OPTION_KEYS)
       if key == "type" then
-        t.type = d.byte() % 3 == 0 and value(depth + 1)
-                 or (d.byte() % 2 == 0 and "udp4" or "udp6")
+        t.type = d.byte() % 3 == 0 and value(depth + 1) or d.pick(TYPES)
       elseif key == "lookup" then
         t.lookup = make_function(depth + 1)
       else
@@ -263,7 +285,7 @@ function operation(depth)
       end
     end
   elseif k == 1 then                    -- createSocket well formed
-    local opts = { type = d.byte() % 2 == 0 and "udp4" or "udp6" }
+    local opts = { type = d.pick(TYPES) }
     if d.byte() % 2 == 0 then opts.lookup = make_function(depth) end
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
@@ -287,19 +309,29 @@ function operation(depth)
     local s = pick_socket()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     local address = d.byte() % 3 == 0 and "localhost" or loopback(s)
-    return function() fz.call("bind", s.bind, s, 0, address, cb) end
+    local path = new_path()
+    return function()
+      if s.type == "unix" then return fz.call("bind", s.bind, s, path, cb) end
+      fz.call("bind", s.bind, s, 0, address, cb)
+    end
   elseif k <= 4 then                    -- send well formed, to ourselves
     local s = pick_socket()
     local msg = d.byte() % 4 == 0 and value(depth) or payload()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     local address = d.byte() % 4 == 0 and "localhost" or loopback(s)
     return function()
+      if s.type == "unix" then
+        return fz.call("send", s.send, s, msg, own_path(), cb)
+      end
       fz.call("send", s.send, s, msg, own_port(), address, cb)
     end
   elseif k == 5 then                    -- connect well formed
     local s = pick_socket()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     return function()
+      if s.type == "unix" then
+        return fz.call("connect", s.connect, s, own_path(), cb)
+      end
       fz.call("connect", s.connect, s, own_port(), loopback(s), cb)
     end
   elseif k == 6 then                    -- run the loop a little
@@ -322,7 +354,12 @@ function operation(depth)
   end
   local f = name
   if type(name) == "string" then
+    -- a unix socket's own methods, mostly; Socket's too, called by hand
     f = dgram.Socket[name]
+    if type(s) == "table" and rawget(s, "type") == "unix"
+       and d.byte() % 4 ~= 0 then
+      f = s[name]
+    end
   else
     name = "EventEmitter.extend or init"
   end
