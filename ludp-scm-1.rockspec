@@ -61,6 +61,7 @@ build = {
     ["ludp.test"] = "lua/ludp/test.lua",
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",
+    ["ludp.socket_control"] = "lua/ludp/socket_control.lua",
     ["dgram"] = "lua/dgram.lua",
     ["events"] = "lua/events.lua",
     ["timers"] = "lua/timers.lua",

@@ -8,10 +8,13 @@
 ** its string kept alive rather than copied; the batch leaves with one
 ** sendmmsg when the receive batch has been delivered, or before anything
 ** else is done with the socket, replies in a row to one peer as one
-** UDP_SEGMENT message.
+** UDP_SEGMENT message. reply() with recvInfo leaves by send_from, its
+** source address and interface on the message (IP_PKTINFO). Each path
+** counts what it sent and what failed in the socket's counts.
 */
 
 #define _GNU_SOURCE /* sendmmsg */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -32,6 +35,7 @@ typedef struct {
   int cb_ref;       /* cb(status), or LUA_NOREF */
   int batched;      /* a batched reply: a failure is an 'error' */
   ludp_sockaddr to; /* its destination, for that error */
+  size_t len;       /* its bytes, for the counts */
   char data[1];
 } send_req;
 
@@ -47,6 +51,7 @@ typedef struct {
 static void report_send_error (ludp_handle *lh, int status,
                                const struct sockaddr *to) {
   lua_State *L = lh->L;
+  udp_extra_of(lh)->counts.send_errors++;
   if (B.exiting || !udp_push_onerror(L, lh)) return;
   lua_pushinteger(L, status);
   lua_pushliteral(L, "send");
@@ -58,6 +63,16 @@ static void report_send_error (ludp_handle *lh, int status,
 static void on_send (uv_udp_send_t *req, int status) {
   send_req *sr = req->data;
   ludp_handle *lh = sr->lh;
+  if (!lh->collected) {
+    udp_counts *c = &udp_extra_of(lh)->counts;
+    if (status >= 0) {
+      c->sent++;
+      c->sent_bytes += sr->len;
+    }
+    else if (status != UV_ECANCELED &&
+             (sr->cb_ref != LUA_NOREF || !sr->batched))
+      c->send_errors++; /* report_send_error counts the batched ones */
+  }
   if (sr->cb_ref != LUA_NOREF && !lh->collected) {
     lua_State *L = lh->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sr->cb_ref);
@@ -90,6 +105,7 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
   sr->lh = lh;
   sr->cb_ref = LUA_NOREF;
   sr->batched = 0;
+  sr->len = total;
   if (sa != NULL) memcpy(&sr->to, sa, ludp_sockaddr_len(sa));
   r = uv_udp_send(&sr->req, udp_of(lh), &one, 1, sa, on_send);
   if (r != 0) {
@@ -120,10 +136,14 @@ static int send_mmsg (uv_os_fd_t fd, struct mmsghdr *msgs, unsigned n) {
 ** still go.
 */
 static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
+  udp_counts *c = &udp_extra_of(lh)->counts;
   while (i < n) {
     int r = send_mmsg(fd, B.msgs + i, n - i);
     if (r > 0) {
-      i += (unsigned)r;
+      unsigned end = i + (unsigned)r;
+      c->sent += (unsigned)r;
+      for (; i < end; i++)
+        c->sent_bytes += B.aux[i].iov.iov_len;
       continue;
     }
     if ((errno == EAGAIN || errno == EWOULDBLOCK) && B.exiting) {
@@ -206,13 +226,18 @@ static void gso_message (unsigned g, unsigned i, unsigned c) {
   GSO.count[g] = c;
 }
 
-static void count_gso (unsigned k, unsigned sent) {
-  unsigned j;
-  for (j = k; j < k + sent; j++)
+static void count_gso (udp_counts *c, unsigned k, unsigned sent) {
+  unsigned j, d;
+  for (j = k; j < k + sent; j++) {
+    unsigned first = GSO.first[j];
+    c->sent += GSO.count[j]; /* a run of k segments is k datagrams */
+    for (d = first; d < first + GSO.count[j]; d++)
+      c->sent_bytes += B.aux[d].iov.iov_len;
     if (GSO.count[j] > 1) {
       PATHS.gso_sends++;
       PATHS.gso_datagrams += GSO.count[j];
     }
+  }
 }
 
 static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
@@ -226,7 +251,7 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
   while (k < g) {
     int r = send_mmsg(fd, GSO.msgs + k, g - k);
     if (r > 0) {
-      count_gso(k, (unsigned)r);
+      count_gso(&udp_extra_of(lh)->counts, k, (unsigned)r);
       k += (unsigned)r;
       continue;
     }
@@ -363,7 +388,12 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 static int try_send (ludp_handle *lh, const uv_buf_t *bufs, int n,
                      const struct sockaddr *sa) {
   int r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
-  if (r >= 0) PATHS.try_send++;
+  if (r >= 0) {
+    udp_counts *c = &udp_extra_of(lh)->counts;
+    PATHS.try_send++;
+    c->sent++;
+    c->sent_bytes += (uint64_t)r;
+  }
   return r;
 }
 
@@ -416,12 +446,14 @@ int udp_send (lua_State *L) {
     return 2;
   }
   if (r != UV_EAGAIN && r != UV_ENOSYS) {
+    udp_extra_of(lh)->counts.send_errors++;
     lua_pushinteger(L, r);
     return 1;
   }
   /* The kernel is full or sends are queued: queue a copy, in order. */
   r = queue_copy(lh, bufs, n, total, sa, &sr);
   if (r != 0) {
+    udp_extra_of(lh)->counts.send_errors++;
     lua_pushinteger(L, r);
     return 1;
   }
@@ -431,6 +463,116 @@ int udp_send (lua_State *L) {
   }
   lua_pushinteger(L, 1);
   lua_pushinteger(L, (lua_Integer)total);
+  return 2;
+}
+
+
+/* Parses 'ip' (a literal of the socket's family) into 'out' with port 0. */
+static int parse_local (int family, const char *ip, ludp_sockaddr *out) {
+  memset(out, 0, sizeof *out);
+  if (family == AF_INET6) {
+    out->in6.sin6_family = AF_INET6;
+    return inet_pton(AF_INET6, ip, &out->in6.sin6_addr) == 1 ? 0 : UV_EINVAL;
+  }
+  out->in4.sin_family = AF_INET;
+  return inet_pton(AF_INET, ip, &out->in4.sin_addr) == 1 ? 0 : UV_EINVAL;
+}
+
+/* Whether 'a' can be no datagram's source (multicast, broadcast): a reply
+** to a datagram sent to one leaves from the interface only. */
+static int not_a_source (const ludp_sockaddr *a) {
+  if (a->sa.sa_family == AF_INET6)
+    return IN6_IS_ADDR_MULTICAST(&a->in6.sin6_addr) ||
+           (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr) &&
+            (a->in6.sin6_addr.s6_addr[12] >= 224 ||
+             a->in6.sin6_addr.s6_addr[15] == 255));
+  return ntohl(a->in4.sin_addr.s_addr) >= 0xe0000000u ||
+         (ntohl(a->in4.sin_addr.s_addr) & 0xff) == 0xff;
+}
+
+/*
+** u:send_from(data, ip, port, local_ip, ifindex) -> status, bytes
+** Sends now from local_ip (a literal of the socket's family) and the
+** interface 'ifindex' (0: the route's): IP_PKTINFO's ipi_spec_dst, or
+** IPV6_PKTINFO's address (an IPv4-mapped one for IPv4 peers of an IPv6
+** socket, which the kernel takes), on the message. libuv's queue cannot
+** carry them, so a full send buffer is EAGAIN, not queued. Status 0 or
+** negative, as u:send.
+*/
+int udp_send_from (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  udp_extra *x = udp_extra_of(lh);
+  const struct sockaddr *sa;
+  uv_buf_t bufs[MAX_BUFS];
+  struct iovec iov[MAX_BUFS];
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr m;
+  struct cmsghdr *cm;
+  ludp_sockaddr local;
+  size_t total;
+  lua_Integer ifindex;
+  uv_os_fd_t fd;
+  ssize_t sent;
+  int n, k, r;
+  n = get_bufs(L, 2, bufs, &total);
+  ifindex = luaL_checkinteger(L, 6);
+  luaL_argcheck(L, ifindex >= 0 && ifindex <= 0x7fffffff, 6,
+                "interface out of range");
+  if ((r = udp_arg_addr(L, lh, 3, &sa)) != 0 ||
+      (r = parse_local(x->family, luaL_checkstring(L, 5), &local)) != 0 ||
+      (r = uv_fileno(lh->h, &fd)) != 0) {
+    lua_pushinteger(L, r);
+    return 1;
+  }
+  for (k = 0; k < n; k++) {
+    iov[k].iov_base = bufs[k].base;
+    iov[k].iov_len = bufs[k].len;
+  }
+  memset(&m, 0, sizeof m);
+  memset(&ctl, 0, sizeof ctl);
+  m.msg_name = (void *)sa;
+  m.msg_namelen = ludp_sockaddr_len(sa);
+  m.msg_iov = iov;
+  m.msg_iovlen = (size_t)n;
+  m.msg_control = ctl.buf;
+  cm = &ctl.align;
+  if (x->family == AF_INET6) {
+    struct in6_pktinfo pi;
+    memset(&pi, 0, sizeof pi);
+    if (!not_a_source(&local)) pi.ipi6_addr = local.in6.sin6_addr;
+    pi.ipi6_ifindex = (unsigned)ifindex;
+    cm->cmsg_level = IPPROTO_IPV6;
+    cm->cmsg_type = IPV6_PKTINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+    m.msg_controllen = CMSG_SPACE(sizeof pi);
+  }
+  else {
+    struct in_pktinfo pi;
+    memset(&pi, 0, sizeof pi);
+    if (!not_a_source(&local)) pi.ipi_spec_dst = local.in4.sin_addr;
+    pi.ipi_ifindex = (int)ifindex;
+    cm->cmsg_level = IPPROTO_IP;
+    cm->cmsg_type = IP_PKTINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+    m.msg_controllen = CMSG_SPACE(sizeof pi);
+  }
+  do
+    sent = sendmsg(fd, &m, MSG_DONTWAIT);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    x->counts.send_errors++;
+    lua_pushinteger(L, uv_translate_sys_error(errno));
+    return 1;
+  }
+  x->counts.sent++;
+  x->counts.sent_bytes += (uint64_t)sent;
+  lua_pushinteger(L, 0);
+  lua_pushinteger(L, (lua_Integer)sent);
   return 2;
 }
 
