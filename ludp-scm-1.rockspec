@@ -62,6 +62,7 @@ build = {
     ["ludp.validators"] = "lua/ludp/validators.lua",
     ["ludp.socket_options"] = "lua/ludp/socket_options.lua",
     ["ludp.socket_control"] = "lua/ludp/socket_control.lua",
+    ["ludp.blocklist"] = "lua/ludp/blocklist.lua",
     ["dgram"] = "lua/dgram.lua",
     ["events"] = "lua/events.lua",
     ["timers"] = "lua/timers.lua",

@@ -71,7 +71,7 @@ local INT_MAX = validators.INT_MAX
 local Socket = EventEmitter:extend()
 Socket.__name = "Socket"
 
-local dgram = { Socket = Socket }
+local dgram = { Socket = Socket, BlockList = require("ludp.blocklist") }
 
 
 -- ---------------------------------------------------------------- lookup
