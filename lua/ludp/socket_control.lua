@@ -10,6 +10,7 @@
 local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
+local blocklist = require("ludp.blocklist")
 
 local type, rawget, tointeger, math_type, format =
   type, rawget, math.tointeger, math.type, string.format
@@ -29,17 +30,14 @@ local methods = {}
 
 -- ---------------------------------------------------------- block lists
 
--- The family a BlockList's check takes for the socket's addresses.
-local function list_family(self)
-  return self._kind.fam == 6 and "ipv6" or "ipv4"
-end
+local blocked = blocklist.blocked
 
 -- dgram's hook for a send or connect to 'ip': the ERR_IP_BLOCKED error
 -- when the socket's sendBlockList has it (counted as a send error), else
 -- nil.
 function control.send_blocked(self, ip)
   local list = self._opts and self._opts.send_block
-  if list and type(ip) == "string" and list:check(ip, list_family(self)) then
+  if list and type(ip) == "string" and blocked(list, ip, self._kind.fam) then
     self._handle:count("send_error")
     return errors.new("Error", "ERR_IP_BLOCKED",
                       format("IP(%s) is blocked by dgram.BlockList", ip), 3)
@@ -53,9 +51,9 @@ end
 function control.onmessage(self, stored)
   local list = self._opts and self._opts.receive_block
   if not list then return stored end
-  local h, fam = self._handle, list_family(self)
+  local h, fam = self._handle, self._kind.fam
   return function(msg, rinfo)
-    if list:check(rinfo.address, fam) then
+    if blocked(list, rinfo.address, fam) then
       h:count("blocked")
     elseif stored then
       stored(msg, rinfo)
@@ -63,11 +61,11 @@ function control.onmessage(self, stored)
   end
 end
 
--- A BlockList option: anything with a check method (dgram.BlockList).
+-- A BlockList option: nil or a dgram.BlockList.
 local function check_block_list(v, name)
-  if v == nil then return nil end
-  local ok = type(v) == "table" and type(v.check) == "function"
-  if not ok then errors.arg_type("options." .. name, "an instance of BlockList", v) end
+  if v ~= nil and not blocklist.isBlockList(v) then
+    errors.arg_type("options." .. name, "an instance of BlockList", v)
+  end
   return v
 end
 
