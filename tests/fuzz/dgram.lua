@@ -44,6 +44,12 @@ local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "sendBufferSize", "lookup", "recvInfo",
                       "maxDatagramSize", "receiveBlockList", "sendBlockList" }
 
+local socks                       -- the sockets of this input
+local d                           -- its decoder
+local budget                      -- calls left to functions that make calls
+
+local value, make_function, operation
+
 -- A block list with loopback in it, or an empty one.
 local function block_list()
   local list = dgram.BlockList.new()
@@ -51,12 +57,6 @@ local function block_list()
   if d.byte() % 2 == 0 then list:addAddress("::1", "ipv6") end
   return list
 end
-
-local socks                       -- the sockets of this input
-local d                           -- its decoder
-local budget                      -- calls left to functions that make calls
-
-local value, make_function, operation
 
 -- A socket of this input, or a new one when there is none.
 local function pick_socket()
