@@ -45,6 +45,7 @@ build = {
         "src/core.c", "src/loop.c", "src/handle.c", "src/timer.c",
         "src/check.c", "src/signal.c", "src/dns.c", "src/sockaddr.c",
         "src/udp.c", "src/udp_recv.c", "src/udp_send.c",
+        "src/udp_reply.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },

@@ -82,6 +82,13 @@ describe("recvInfo = true", function()
     assert.equal("127.0.0.1", answers[1].address)
   end)
 
+  it("reply(msg, rinfo) is done in C; with a callback, in Lua", function()
+    local before = require("ludp.core").udp_paths().reply_from
+    local _, answers = ask_each({ "127.0.0.2", "127.0.0.3" })
+    assert.equal(2, #answers)
+    assert.equal(before + 2, require("ludp.core").udp_paths().reply_from)
+  end)
+
   it("reply() with a callback gets the bytes sent", function()
     local got
     T.run(function(done)
@@ -115,6 +122,12 @@ describe("recvInfo = true", function()
                         42).code)
     assert.equal("ERR_SOCKET_BAD_PORT",
                  raised(s.reply, s, "x", { address = "127.0.0.1" }).code)
+    -- no address is an error, not a reply to 127.0.0.1
+    assert.equal("ERR_INVALID_ARG_TYPE", raised(s.reply, s, "x", { port = 9 }).code)
+    local plain = dgram.createSocket("udp4")
+    assert.equal("ERR_INVALID_ARG_TYPE",
+                 raised(plain.reply, plain, "x", { port = 9 }).code)
+    plain:close()
     assert.equal("ERR_INVALID_ARG_TYPE",
                  raised(s.reply, s, 7, { address = "127.0.0.1",
                         port = 9, localAddress = "127.0.0.1",

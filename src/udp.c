@@ -3,6 +3,7 @@
 ** The binding of uv_udp_t for dgram.lua, as Node's udp_wrap is for
 ** dgram.js: creation, bind, connect, queries, options and lifetime. The
 ** receive engine is udp_recv.c, sends and the reply batcher udp_send.c,
+** reply() from a local address udp_reply.c,
 ** addresses sockaddr.c.
 **
 ** The contract with Lua: core.udp(family, owner) makes a box for one
@@ -412,7 +413,7 @@ static int udp_count (lua_State *L) {
 ** each path since the start (see udp_paths in udp.h). */
 static int core_udp_paths (lua_State *L) {
   const udp_paths *p = &ludp_udp.paths;
-  lua_createtable(L, 0, 10);
+  lua_createtable(L, 0, 11);
 #define FIELD(name)            \
   lua_pushinteger(L, p->name); \
   lua_setfield(L, -2, #name)
@@ -426,6 +427,7 @@ static int core_udp_paths (lua_State *L) {
   FIELD(gso_datagrams);
   FIELD(try_send);
   FIELD(queued);
+  FIELD(reply_from);
 #undef FIELD
   return 1;
 }
@@ -468,6 +470,7 @@ void ludp_open_udp (lua_State *L) {
   ludp_handle_type(L, UDP_T, udp_methods);
   udp_recv_open(L);
   udp_send_open(L);
+  udp_reply_open(L);
   ludp_open_sockaddr(L);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");

@@ -1,8 +1,9 @@
 /*
 ** udp.h
 ** Internal interface of the UDP rooms: udp.c (the binding of uv_udp_t:
-** methods, options, lifetime), udp_recv.c (the receive engine) and
-** udp_send.c (sends and the reply batcher). It holds what they share: a
+** methods, options, lifetime), udp_recv.c (the receive engine),
+** udp_send.c (sends and the reply batcher) and udp_reply.c (reply() from
+** a datagram's local address). It holds what they share: a
 ** socket's extra state after its uv_udp_t, the engine's state for the
 ** loop, and the few calls between the rooms.
 */
@@ -98,6 +99,7 @@ typedef struct {
   lua_Integer gso_datagrams; /* the datagrams those carried */
   lua_Integer try_send;      /* datagrams sent with uv_udp_try_send */
   lua_Integer queued;        /* datagrams copied into libuv's queue */
+  lua_Integer reply_from;    /* Socket.reply calls done in C (udp_reply.c) */
 } udp_paths;
 
 /*
@@ -137,6 +139,7 @@ typedef struct {
     int local_ref;       /* registry slot of that string */
     char *carried;       /* a copy of what a failed batch left (see carry) */
     int spare_ref;       /* registry slot: the next rinfo table, or false */
+    int info_ref;        /* the same for sockets with recvInfo */
   } recv;
   struct {              /* udp_send.c */
     ludp_handle *owner; /* the socket the batched replies leave by */
@@ -164,6 +167,7 @@ typedef struct {
     char data[BATCH_BYTES];
   } batch;
   ludp_addr_cache dst; /* the last destination parsed */
+  ludp_addr_cache src; /* the last local address a reply left from */
   udp_paths paths;
 } udp_engine;
 
@@ -192,11 +196,19 @@ void udp_recv_close (ludp_handle *lh);
 void udp_recv_open (lua_State *L);
 
 /* udp_send.c */
+#define MAX_BUFS 64 /* pieces of one datagram */
+int udp_get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total);
+void udp_report_send_error (ludp_handle *lh, int status,
+                            const struct sockaddr *to);
+void udp_push_owners (lua_State *L);
 int udp_send (lua_State *L);
-int udp_send_from (lua_State *L);
 void udp_flush (ludp_handle *lh);
 void udp_send_free (ludp_handle *lh);
 void udp_send_owner (lua_State *L, int owner, int box);
 void udp_send_open (lua_State *L);
+
+/* udp_reply.c */
+int udp_send_from (lua_State *L);
+void udp_reply_open (lua_State *L);
 
 #endif

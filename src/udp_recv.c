@@ -77,38 +77,58 @@ static const char deliver_key = 0; /* its registry key, by address */
 ** table is handed out once: a kept rinfo never changes.
 */
 
+/* The spare's registry slot for x's kind of rinfo: a socket with
+** recvInfo has its own, made with room for its three more fields, so that
+** adding them does not rehash the table. */
+static int spare_slot (const udp_extra *x) {
+  return x->recv_info ? R.info_ref : R.spare_ref;
+}
+
 /* Pushes a table for rinfo: the spare when there is one, else a new one. */
-static void push_rinfo_table (lua_State *L) {
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+static void push_rinfo_table (lua_State *L, const udp_extra *x) {
+  int slot = spare_slot(x);
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
     lua_pushboolean(L, 0);
-    lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref); /* handed out: once */
+    lua_rawseti(L, LUA_REGISTRYINDEX, slot); /* handed out: once */
     return;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, x->recv_info ? 8 : 4);
+}
+
+/* Sets t[upvalue 'up'] = the value on top, t below it; pops the value. */
+static void set_up (lua_State *L, int up) {
+  lua_pushvalue(L, lua_upvalueindex(up));
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
 }
 
 /* Makes the spare if it was handed out; called from deliver_batch. */
-static void make_spare (lua_State *L) {
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+static void make_spare (lua_State *L, const udp_extra *x) {
+  int slot = spare_slot(x);
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 4);
-  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  lua_createtable(L, 0, x->recv_info ? 8 : 4);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  set_up(L, UP_ADDRESS);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  set_up(L, UP_FAMILY);
   lua_pushinteger(L, 0);
-  lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  set_up(L, UP_PORT);
   lua_pushinteger(L, 0);
-  lua_rawset(L, -3);
-  lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref);
+  set_up(L, UP_SIZE);
+  if (x->recv_info) {
+    lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+    set_up(L, UP_LOCAL);
+    lua_pushinteger(L, 0);
+    set_up(L, UP_INTERFACE);
+    lua_pushinteger(L, 0);
+    set_up(L, UP_TOS);
+  }
+  lua_rawseti(L, LUA_REGISTRYINDEX, slot);
 }
 
 /* Pushes the address string of peer 'sa', reusing the last one (the
@@ -129,7 +149,7 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
 static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   const struct sockaddr *from = &P.d[i].from.sa;
   lua_pushlstring(L, P.d[i].base, P.d[i].len);
-  push_rinfo_table(L); /* fields in rinfo's order: see make_spare */
+  push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, x, from);
   lua_rawset(L, -3);
@@ -157,27 +177,26 @@ static void push_local (lua_State *L, const struct sockaddr *sa) {
   lua_rawseti(L, LUA_REGISTRYINDEX, R.local_ref);
 }
 
-/* Adds what read_own read with datagram i to the rinfo table on top. */
+/* Adds what read_own read with datagram i to the rinfo table on top (a
+** field the kernel did not give is nil: the spare has it). */
 static void push_info (lua_State *L, udp_extra *x, unsigned i) {
   if (x->recv_info) {
-    if (R.info[i].local.sa.sa_family != 0) {
-      lua_pushvalue(L, lua_upvalueindex(UP_LOCAL));
+    if (R.info[i].local.sa.sa_family != 0)
       push_local(L, &R.info[i].local.sa);
-      lua_rawset(L, -3);
-    }
-    lua_pushvalue(L, lua_upvalueindex(UP_INTERFACE));
+    else
+      lua_pushnil(L);
+    set_up(L, UP_LOCAL);
     lua_pushinteger(L, R.info[i].ifindex);
-    lua_rawset(L, -3);
-    if (R.info[i].tos >= 0) {
-      lua_pushvalue(L, lua_upvalueindex(UP_TOS));
+    set_up(L, UP_INTERFACE);
+    if (R.info[i].tos >= 0)
       lua_pushinteger(L, R.info[i].tos);
-      lua_rawset(L, -3);
-    }
+    else
+      lua_pushnil(L);
+    set_up(L, UP_TOS);
   }
   if (R.info[i].truncated) {
-    lua_pushvalue(L, lua_upvalueindex(UP_TRUNCATED));
     lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
+    set_up(L, UP_TRUNCATED);
   }
 }
 
@@ -232,7 +251,7 @@ static int deliver_batch (lua_State *L) {
   }
   udp_flush(lh); /* the replies first: what follows is not on their way */
   collect_ahead(L);
-  make_spare(L);
+  make_spare(L, x);
   return 0;
 }
 
@@ -653,4 +672,6 @@ void udp_recv_open (lua_State *L) {
   R.spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushboolean(L, 0);
   R.local_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  R.info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -8,13 +8,11 @@
 ** its string kept alive rather than copied; the batch leaves with one
 ** sendmmsg when the receive batch has been delivered, or before anything
 ** else is done with the socket, replies in a row to one peer as one
-** UDP_SEGMENT message. reply() with recvInfo leaves by send_from, its
-** source address and interface on the message (IP_PKTINFO). Each path
-** counts what it sent and what failed in the socket's counts.
+** UDP_SEGMENT message. Each path counts what it sent and what failed in
+** the socket's counts. (reply() with recvInfo: udp_reply.c.)
 */
 
 #define _GNU_SOURCE /* sendmmsg */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -48,8 +46,8 @@ typedef struct {
 ** tick: never inside the call that flushed. Whoever calls this from a
 ** libuv callback runs the tick queue after it.
 */
-static void report_send_error (ludp_handle *lh, int status,
-                               const struct sockaddr *to) {
+void udp_report_send_error (ludp_handle *lh, int status,
+                            const struct sockaddr *to) {
   lua_State *L = lh->L;
   udp_extra_of(lh)->counts.send_errors++;
   if (B.exiting || !udp_push_onerror(L, lh)) return;
@@ -81,7 +79,7 @@ static void on_send (uv_udp_send_t *req, int status) {
     ludp_call(L, 1);
   }
   else if (sr->batched && status < 0 && status != UV_ECANCELED) {
-    report_send_error(lh, status, &sr->to.sa);
+    udp_report_send_error(lh, status, &sr->to.sa);
     if (!lh->collected && lh->L != NULL) ludp_after_callback(lh->L);
   }
   free(sr);
@@ -160,11 +158,11 @@ static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
         if (q == 0)
           sr->batched = 1;
         else
-          report_send_error(lh, q, &B.aux[i].to.sa);
+          udp_report_send_error(lh, q, &B.aux[i].to.sa);
       }
       break;
     }
-    report_send_error(lh, uv_translate_sys_error(errno), &B.aux[i].to.sa);
+    udp_report_send_error(lh, uv_translate_sys_error(errno), &B.aux[i].to.sa);
     i++; /* that one is lost: say so, go on */
   }
 }
@@ -357,10 +355,8 @@ void udp_send_free (ludp_handle *lh) {
 
 /* ---------------------------------------------------------------- send */
 
-#define MAX_BUFS 64
-
 /* Fills 'bufs' from a string or an array of strings at 'i'; returns count. */
-static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
+int udp_get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
   size_t len;
   const char *s;
   int n, k;
@@ -432,7 +428,7 @@ int udp_send (lua_State *L) {
   size_t total;
   send_req *sr;
   int n, r;
-  n = get_bufs(L, 2, bufs, &total);
+  n = udp_get_bufs(L, 2, bufs, &total);
   if (!lua_isnil(L, 3) && (r = udp_arg_addr(L, lh, 3, &sa)) != 0) {
     lua_pushinteger(L, r);
     return 1;
@@ -463,116 +459,6 @@ int udp_send (lua_State *L) {
   }
   lua_pushinteger(L, 1);
   lua_pushinteger(L, (lua_Integer)total);
-  return 2;
-}
-
-
-/* Parses 'ip' (a literal of the socket's family) into 'out' with port 0. */
-static int parse_local (int family, const char *ip, ludp_sockaddr *out) {
-  memset(out, 0, sizeof *out);
-  if (family == AF_INET6) {
-    out->in6.sin6_family = AF_INET6;
-    return inet_pton(AF_INET6, ip, &out->in6.sin6_addr) == 1 ? 0 : UV_EINVAL;
-  }
-  out->in4.sin_family = AF_INET;
-  return inet_pton(AF_INET, ip, &out->in4.sin_addr) == 1 ? 0 : UV_EINVAL;
-}
-
-/* Whether 'a' can be no datagram's source (multicast, broadcast): a reply
-** to a datagram sent to one leaves from the interface only. */
-static int not_a_source (const ludp_sockaddr *a) {
-  if (a->sa.sa_family == AF_INET6)
-    return IN6_IS_ADDR_MULTICAST(&a->in6.sin6_addr) ||
-           (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr) &&
-            (a->in6.sin6_addr.s6_addr[12] >= 224 ||
-             a->in6.sin6_addr.s6_addr[15] == 255));
-  return ntohl(a->in4.sin_addr.s_addr) >= 0xe0000000u ||
-         (ntohl(a->in4.sin_addr.s_addr) & 0xff) == 0xff;
-}
-
-/*
-** u:send_from(data, ip, port, local_ip, ifindex) -> status, bytes
-** Sends now from local_ip (a literal of the socket's family) and the
-** interface 'ifindex' (0: the route's): IP_PKTINFO's ipi_spec_dst, or
-** IPV6_PKTINFO's address (an IPv4-mapped one for IPv4 peers of an IPv6
-** socket, which the kernel takes), on the message. libuv's queue cannot
-** carry them, so a full send buffer is EAGAIN, not queued. Status 0 or
-** negative, as u:send.
-*/
-int udp_send_from (lua_State *L) {
-  ludp_handle *lh = udp_check(L);
-  udp_extra *x = udp_extra_of(lh);
-  const struct sockaddr *sa;
-  uv_buf_t bufs[MAX_BUFS];
-  struct iovec iov[MAX_BUFS];
-  union {
-    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr m;
-  struct cmsghdr *cm;
-  ludp_sockaddr local;
-  size_t total;
-  lua_Integer ifindex;
-  uv_os_fd_t fd;
-  ssize_t sent;
-  int n, k, r;
-  n = get_bufs(L, 2, bufs, &total);
-  ifindex = luaL_checkinteger(L, 6);
-  luaL_argcheck(L, ifindex >= 0 && ifindex <= 0x7fffffff, 6,
-                "interface out of range");
-  if ((r = udp_arg_addr(L, lh, 3, &sa)) != 0 ||
-      (r = parse_local(x->family, luaL_checkstring(L, 5), &local)) != 0 ||
-      (r = uv_fileno(lh->h, &fd)) != 0) {
-    lua_pushinteger(L, r);
-    return 1;
-  }
-  for (k = 0; k < n; k++) {
-    iov[k].iov_base = bufs[k].base;
-    iov[k].iov_len = bufs[k].len;
-  }
-  memset(&m, 0, sizeof m);
-  memset(&ctl, 0, sizeof ctl);
-  m.msg_name = (void *)sa;
-  m.msg_namelen = ludp_sockaddr_len(sa);
-  m.msg_iov = iov;
-  m.msg_iovlen = (size_t)n;
-  m.msg_control = ctl.buf;
-  cm = &ctl.align;
-  if (x->family == AF_INET6) {
-    struct in6_pktinfo pi;
-    memset(&pi, 0, sizeof pi);
-    if (!not_a_source(&local)) pi.ipi6_addr = local.in6.sin6_addr;
-    pi.ipi6_ifindex = (unsigned)ifindex;
-    cm->cmsg_level = IPPROTO_IPV6;
-    cm->cmsg_type = IPV6_PKTINFO;
-    cm->cmsg_len = CMSG_LEN(sizeof pi);
-    memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-    m.msg_controllen = CMSG_SPACE(sizeof pi);
-  }
-  else {
-    struct in_pktinfo pi;
-    memset(&pi, 0, sizeof pi);
-    if (!not_a_source(&local)) pi.ipi_spec_dst = local.in4.sin_addr;
-    pi.ipi_ifindex = (int)ifindex;
-    cm->cmsg_level = IPPROTO_IP;
-    cm->cmsg_type = IP_PKTINFO;
-    cm->cmsg_len = CMSG_LEN(sizeof pi);
-    memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-    m.msg_controllen = CMSG_SPACE(sizeof pi);
-  }
-  do
-    sent = sendmsg(fd, &m, MSG_DONTWAIT);
-  while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    x->counts.send_errors++;
-    lua_pushinteger(L, uv_translate_sys_error(errno));
-    return 1;
-  }
-  x->counts.sent++;
-  x->counts.sent_bytes += (uint64_t)sent;
-  lua_pushinteger(L, 0);
-  lua_pushinteger(L, (lua_Integer)sent);
   return 2;
 }
 
@@ -644,6 +530,10 @@ static int core_socket_send (lua_State *L) {
   luaL_getmetatable(L, "ludp.udp");
   lua_pushcclosure(L, socket_send, 3);
   return 1;
+}
+
+void udp_push_owners (lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key);
 }
 
 /* Records that the box at 'box' was made for the owner at 'owner'. */

@@ -129,15 +129,18 @@ function methods:reply(msg, rinfo, callback)
   end
   local address, port = rawget(rinfo, "address"), rawget(rinfo, "port")
   local here, iface = rawget(rinfo, "localAddress"), rawget(rinfo, "interface")
+  if type(address) ~= "string" then
+    errors.arg_type("rinfo.address", "of type string", address)
+  end
+  port = check_port(port, false)
   local o = self._opts
   if not (o and o.recv_info) or type(here) ~= "string"
-     or math_type(iface) ~= "integer" or type(address) ~= "string"
+     or math_type(iface) ~= "integer"
      or self._bind_state ~= BOUND or self._connect_state ~= 0
      or self._queue or self._busy or core.isip(address) == 0 then
     return self:send(msg, port, address, callback)
   end
   local data = check_message(msg)
-  port = check_port(port, false)
   local err = control.send_blocked(self, address)
   if not err then
     local status, bytes = self._handle:send_from(data, address, port, here,
@@ -237,6 +240,8 @@ end
 -- Adds the methods above, and __close, to Socket.
 function control.install(Socket)
   for name, fn in pairs(methods) do Socket[name] = fn end
+  -- The binding's reply form in front: a server's answer is no Lua call.
+  Socket.reply = core.socket_reply(methods.reply)
   Socket.__close = close_at_scope_end
 end
 
