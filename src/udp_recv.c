@@ -96,12 +96,8 @@ static void push_rinfo_table (lua_State *L, const udp_extra *x) {
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
 }
 
-/* Sets t[upvalue 'up'] = the value on top, t below it; pops the value. */
-static void set_up (lua_State *L, int up) {
-  lua_pushvalue(L, lua_upvalueindex(up));
-  lua_insert(L, -2);
-  lua_rawset(L, -3);
-}
+/* Pushes the key in upvalue 'up', for a rawset once its value follows. */
+#define KEY(L, up) lua_pushvalue(L, lua_upvalueindex(up))
 
 /* Makes the spare if it was handed out; called from deliver_batch. */
 static void make_spare (lua_State *L, const udp_extra *x) {
@@ -112,21 +108,28 @@ static void make_spare (lua_State *L, const udp_extra *x) {
   }
   lua_pop(L, 1);
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
+  KEY(L, UP_ADDRESS);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  set_up(L, UP_ADDRESS);
+  lua_rawset(L, -3);
+  KEY(L, UP_FAMILY);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  set_up(L, UP_FAMILY);
+  lua_rawset(L, -3);
+  KEY(L, UP_PORT);
   lua_pushinteger(L, 0);
-  set_up(L, UP_PORT);
+  lua_rawset(L, -3);
+  KEY(L, UP_SIZE);
   lua_pushinteger(L, 0);
-  set_up(L, UP_SIZE);
+  lua_rawset(L, -3);
   if (x->recv_info) {
+    KEY(L, UP_LOCAL);
     lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-    set_up(L, UP_LOCAL);
+    lua_rawset(L, -3);
+    KEY(L, UP_INTERFACE);
     lua_pushinteger(L, 0);
-    set_up(L, UP_INTERFACE);
+    lua_rawset(L, -3);
+    KEY(L, UP_TOS);
     lua_pushinteger(L, 0);
-    set_up(L, UP_TOS);
+    lua_rawset(L, -3);
   }
   lua_rawseti(L, LUA_REGISTRYINDEX, slot);
 }
@@ -181,22 +184,26 @@ static void push_local (lua_State *L, const struct sockaddr *sa) {
 ** field the kernel did not give is nil: the spare has it). */
 static void push_info (lua_State *L, udp_extra *x, unsigned i) {
   if (x->recv_info) {
+    KEY(L, UP_LOCAL);
     if (R.info[i].local.sa.sa_family != 0)
       push_local(L, &R.info[i].local.sa);
     else
       lua_pushnil(L);
-    set_up(L, UP_LOCAL);
+    lua_rawset(L, -3);
+    KEY(L, UP_INTERFACE);
     lua_pushinteger(L, R.info[i].ifindex);
-    set_up(L, UP_INTERFACE);
+    lua_rawset(L, -3);
+    KEY(L, UP_TOS);
     if (R.info[i].tos >= 0)
       lua_pushinteger(L, R.info[i].tos);
     else
       lua_pushnil(L);
-    set_up(L, UP_TOS);
+    lua_rawset(L, -3);
   }
   if (R.info[i].truncated) {
+    KEY(L, UP_TRUNCATED);
     lua_pushboolean(L, 1);
-    set_up(L, UP_TRUNCATED);
+    lua_rawset(L, -3);
   }
 }
 
