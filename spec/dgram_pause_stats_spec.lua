@@ -66,6 +66,8 @@ describe("stats()", function()
     end)
     local after = core.udp_paths()
     assert.is_true(after.batched > before.batched, "no batch: nothing shown")
+    assert.is_true(after.gso_datagrams > before.gso_datagrams,
+                   "no UDP_SEGMENT run: nothing shown")
     for _, st in ipairs({ server_stats, client_stats }) do
       assert.equal(n, st.received)
       assert.equal(n * size, st.receivedBytes)
