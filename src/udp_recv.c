@@ -391,7 +391,7 @@ static int read_lone (ludp_handle *lh) {
 }
 
 /* Fills R.info[i] from the control messages of message m. */
-static void parse_info (udp_extra *x, unsigned i, struct msghdr *m) {
+static void parse_info (unsigned i, struct msghdr *m) {
   struct cmsghdr *cm;
   R.info[i].local.sa.sa_family = 0;
   R.info[i].ifindex = 0;
@@ -426,7 +426,6 @@ static void parse_info (udp_extra *x, unsigned i, struct msghdr *m) {
       R.info[i].tos = tc & 0xff;
     }
   }
-  (void)x;
 }
 
 /*
@@ -473,7 +472,7 @@ static void read_own (ludp_handle *lh) {
     for (k = 0; k < (unsigned)n; k++) {
       P.d[k].base = R.buf + k * slot;
       P.d[k].len = R.own.msgs[k].msg_len;
-      parse_info(x, k, &R.own.msgs[k].msg_hdr);
+      parse_info(k, &R.own.msgs[k].msg_hdr);
       x->counts.received++;
       x->counts.received_bytes += P.d[k].len;
       x->counts.truncated += R.info[k].truncated;

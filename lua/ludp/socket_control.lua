@@ -5,7 +5,8 @@
 -- sendBlockList refuses with ERR_IP_BLOCKED). install(Socket) adds the
 -- methods; dgram.lua calls the hooks onmessage, send_blocked and setup.
 -- Each method is one call of the binding (src/udp.c, udp_recv.c,
--- udp_send.c), which counts on every path, the ones done in C included.
+-- udp_reply.c), which counts on every path, the ones done in C included;
+-- reply's common form is done in C in front of the one here.
 
 local core = require("ludp.core")
 local errors = require("ludp.errors")
