@@ -36,6 +36,7 @@ local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
 local unix_socket = require("ludp.unix_socket")
+local control = require("ludp.socket_control")
 local EventEmitter = require("events")
 
 local type, select, tostring, rawlen =
@@ -96,7 +97,8 @@ local function refresh_fast(self)
     h:set_fast(self._bind_state == BOUND
       and self._connect_state == DISCONNECTED and not self._closed
       and not self._queue and not self._busy
-      and self._lookup == default_lookup)
+      and self._lookup == default_lookup
+      and not (self._opts and self._opts.send_block))
   end
 end
 
@@ -160,7 +162,7 @@ end
 function Socket:_listeners_changed(event, stored)
   if event == "message" then
     local h = self._handle
-    if h then h:set_onmessage(stored) end
+    if h then h:set_onmessage(control.onmessage(self, stored)) end
   end
 end
 
@@ -217,6 +219,7 @@ end
 -- Sends data now; host and port are nil on a connected socket, ip is what
 -- the lookup gave for host.
 local function do_send(self, data, host, port, cb, err, ip)
+  if not err and self._opts then err = control.send_blocked(self, ip) end
   if err then return report(self, cb, err) end
   local status, bytes
   if host ~= nil and type(ip) ~= "string" then
@@ -244,6 +247,7 @@ local function do_send(self, data, host, port, cb, err, ip)
 end
 
 local function do_connect(self, op, err, ip)
+  if not err and self._opts then err = control.send_blocked(self, ip) end
   if not err then
     local r = UV_EINVAL
     if type(ip) == "string" then r = self._handle:connect(ip, op.port) end
@@ -761,6 +765,7 @@ function Socket.init(self, kind, listener)
                                    -- not nil: a present field is found
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
+  control.setup(self)
   refresh_fast(self)
   -- 12 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
   -- and one more would double it: so the rest is in few fields that come

@@ -84,6 +84,11 @@ function Timeout:close()
   return self
 end
 
+-- `local t <close> = setTimeout(...)`: cleared at the end of the scope.
+function Timeout:__close()
+  timers.clearTimeout(self)
+end
+
 function Timeout:__tostring()
   return string.format("Timeout<%d ms%s>", self._delay,
                        self._repeat and ", repeating" or "")
@@ -201,6 +206,11 @@ end
 
 function Immediate:hasRef()
   return self._ref
+end
+
+-- `local i <close> = setImmediate(...)`: cleared at the end of the scope.
+function Immediate:__close()
+  timers.clearImmediate(self)
 end
 
 return timers

@@ -24,6 +24,10 @@
 ---@field recvBufferSize? integer SO_RCVBUF, set at bind
 ---@field sendBufferSize? integer SO_SNDBUF, set at bind
 ---@field lookup? fun(hostname: string, family: 4|6, cb: dgram.LookupCallback) resolver for every address
+---@field recvInfo? boolean rinfo gets localAddress, interface, tos; reply() answers from localAddress
+---@field maxDatagramSize? integer 1..65535: longer datagrams arrive cut, rinfo.truncated
+---@field receiveBlockList? table a dgram.BlockList: datagrams from it are dropped and counted
+---@field sendBlockList? table a dgram.BlockList: sends to it fail with ERR_IP_BLOCKED
 
 ---@class dgram.BindOptions
 ---@field port? integer 0..65535; 0: any free port
@@ -39,6 +43,21 @@
 ---Where a datagram came from.
 ---@class dgram.RemoteInfo: dgram.AddressInfo
 ---@field size integer bytes in the datagram
+---@field localAddress? string recvInfo: the address it was sent to
+---@field interface? integer recvInfo: the index of the interface it came in on
+---@field tos? integer recvInfo: its TOS byte / traffic class
+---@field truncated? true longer than maxDatagramSize: cut
+
+---What a socket counted since it was created (Socket:stats()).
+---@class dgram.Stats
+---@field received integer
+---@field receivedBytes integer
+---@field sent integer
+---@field sentBytes integer
+---@field sendErrors integer
+---@field truncated integer
+---@field blocked integer
+---@field kernelDrops integer the kernel's drops for the socket (receive buffer full)
 
 ---A UDP socket, made by dgram.createSocket. An EventEmitter.
 ---@class dgram.Socket: events.EventEmitter
@@ -146,6 +165,41 @@ function Socket:getSendQueueSize() end
 ---Datagrams queued for sending.
 ---@return integer
 function Socket:getSendQueueCount() end
+
+---Sends `msg` to rinfo.address/port; with recvInfo, from rinfo.localAddress
+---and its interface.
+---@param msg dgram.Message
+---@param rinfo dgram.RemoteInfo
+---@param callback? dgram.SendCallback
+function Socket:reply(msg, rinfo, callback) end
+
+---IP_TOS / IPV6_TCLASS, 0..255; returns tos.
+---@param tos integer
+---@return integer
+function Socket:setTOS(tos) end
+
+---@return integer
+function Socket:getTOS() end
+
+---Don't-fragment: an oversize datagram then fails with EMSGSIZE.
+---@param flag boolean
+function Socket:setDontFragment(flag) end
+
+---The path MTU of a connected socket.
+---@return integer
+function Socket:getMTU() end
+
+---Stops reading; datagrams wait in the kernel's buffer.
+---@return dgram.Socket
+function Socket:pause() end
+
+---Reads again after pause().
+---@return dgram.Socket
+function Socket:resume() end
+
+---A new table of the socket's counts.
+---@return dgram.Stats
+function Socket:stats() end
 
 ---Keeps the process running while the socket is open (the default).
 ---@return dgram.Socket

@@ -8,6 +8,7 @@
 local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
+local control = require("ludp.socket_control")
 
 local type, format = type, string.format
 local check_running, check_any_running, check_flag, check_opt_string,
@@ -209,12 +210,13 @@ function options.parse_create(opts)
              reuse_port = not not reuse_port,
              ipv6_only = not not opts.ipv6Only }
   end
-  return lookup_fn, kept
+  return lookup_fn, control.parse_create(opts, kept)
 end
 
--- Adds the methods above to Socket.
+-- Adds the methods above, and socket_control's, to Socket.
 function options.install(Socket)
   for name, fn in pairs(methods) do Socket[name] = fn end
+  control.install(Socket)
 end
 
 return options

@@ -45,7 +45,8 @@ local EVENTS = { "message", "error", "listening", "close", "connect",
 
 local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
-                      "sendBufferSize", "lookup",
+                      "sendBufferSize", "lookup", "recvInfo",
+                      "maxDatagramSize", "receiveBlockList", "sendBlockList",
                       -- dns.lookup's
                       "family", "all", "hints", "verbatim", "order" }
 
@@ -56,6 +57,14 @@ local budget                      -- calls left to functions that make calls
 local value, make_function, operation
 
 local TYPES = { "udp4", "udp6", "unix" }
+
+-- A block list with loopback in it, or an empty one.
+local function block_list()
+  local list = dgram.BlockList.new()
+  if d.byte() % 2 == 0 then list:addSubnet("127.0.0.0", 8) end
+  if d.byte() % 2 == 0 then list:addAddress("::1", "ipv6") end
+  return list
+end
 
 -- A socket of this input, or a new one when there is none.
 local function pick_socket()
@@ -138,6 +147,8 @@ function value(depth)
         t.type = d.byte() % 3 == 0 and value(depth + 1) or d.pick(TYPES)
       elseif key == "lookup" then
         t.lookup = make_function(depth + 1)
+      elseif key:find("BlockList") and d.byte() % 2 == 0 then
+        t[key] = block_list()
       else
         t[key] = value(depth + 1)
       end
@@ -223,7 +234,8 @@ local METHODS = {
   "once", "prependListener", "prependOnceListener", "off",
   "removeListener", "removeAllListeners", "emit", "listeners",
   "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
-  "getMaxListeners",
+  "getMaxListeners", "reply", "setTOS", "getTOS", "setDontFragment",
+  "getMTU", "pause", "resume", "stats", "__close",
   EventEmitter.extend, EventEmitter.init,   -- EventEmitter's own functions
 }
 
@@ -290,6 +302,10 @@ function operation(depth)
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    if d.byte() % 4 == 0 then opts.recvInfo = true end
+    if d.byte() % 4 == 0 then opts.maxDatagramSize = d.u16() % 2048 + 1 end
+    if d.byte() % 8 == 0 then opts.receiveBlockList = block_list() end
+    if d.byte() % 8 == 0 then opts.sendBlockList = block_list() end
     if d.byte() % 4 == 0 then opts.reusePort = value(depth) end
     -- As in a worker of ludp --workers: reusePort true unless given.
     local worker = d.byte() % 2 == 1
@@ -319,6 +335,15 @@ function operation(depth)
     local msg = d.byte() % 4 == 0 and value(depth) or payload()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     local address = d.byte() % 4 == 0 and "localhost" or loopback(s)
+    if d.byte() % 4 == 0 then         -- reply(), as to a datagram of ours
+      local iface = d.byte() % 3
+      return function()
+        local here = loopback(s)
+        fz.call("reply", s.reply, s, msg, { address = here,
+                port = own_port(), localAddress = here, interface = iface },
+                cb)
+      end
+    end
     return function()
       if s.type == "unix" then
         return fz.call("send", s.send, s, msg, own_path(), cb)

@@ -106,6 +106,7 @@ local CODES = {
   ERR_INVALID_FD_TYPE = true, ERR_INVALID_ARG_VALUE = true,
   ERR_UNHANDLED_ERROR = true,    -- events: emit("error", x) of a non-error
   ERR_INVALID_ADDRESS = true,    -- dgram.BlockList: not an address
+  ERR_IP_BLOCKED = true,         -- a send to an address of sendBlockList
 }
 local NAMES = { Error = true, TypeError = true, RangeError = true,
                 SystemError = true }
