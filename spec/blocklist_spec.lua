@@ -146,11 +146,11 @@ describe("BlockList", function()
     bl:addAddress("1:0:0:2:0:0:0:3", "ipv6")
     bl:addRange("::1", "::2", "ipv6")
     assert.same({
-      "Range: IPv6 ::1-::2",
-      "Address: IPv6 1:0:0:2::3",
-      "Address: IPv6 ::ffff:1.2.3.4",
-      "Subnet: IPv6 2001:db8::/32",
-      "Subnet: IPv6 8592:757c:efae:4e45::/64",
+      "Range: IPv6 0:0:0:0:0:0:0:1-0:0:0:0:0:0:0:2",
+      "Address: IPv6 1:0:0:2:0:0:0:3",
+      "Address: IPv6 0:0:0:0:0:ffff:102:304",
+      "Subnet: IPv6 2001:db8:0:0:0:0:0:0/32",
+      "Subnet: IPv6 8592:757c:efae:4e45:0:0:0:0/64",
       "Range: IPv4 10.0.0.1-10.0.0.10",
       "Address: IPv4 1.1.1.1",
     }, bl.rules)

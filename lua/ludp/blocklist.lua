@@ -20,9 +20,8 @@ local errors = require("ludp.errors")
 local type, tonumber, tostring, rawget, setmetatable, getmetatable =
   type, tonumber, tostring, rawget, setmetatable, getmetatable
 local ult = math.ult
-local format, find, match, gmatch, lower, concat =
-  string.format, string.find, string.match, string.gmatch, string.lower,
-  table.concat
+local format, find, match, gmatch, lower =
+  string.format, string.find, string.match, string.gmatch, string.lower
 local isip = core.isip
 
 -- The high 32 bits of the low half of an IPv4-mapped address (::ffff:0:0).
@@ -129,40 +128,14 @@ local function ntop4(lo)
                 lo >> 8 & 0xff, lo & 0xff)
 end
 
--- An IPv6 address as inet_ntop writes it (Node's rules use libuv's): the
--- longest run of two or more zero groups as "::" (the first of equal
--- ones), an IPv4 tail for ::a.b.c.d and ::ffff:a.b.c.d.
+-- An IPv6 address in a rule's text: its eight groups in hex, without
+-- leading zeros and without "::" ("2001:db8:0:0:0:0:0:0"), so that a
+-- rule reads the same whichever way its address was written.
 local function ntop6(hi, lo)
-  local w = { hi >> 48 & 0xffff, hi >> 32 & 0xffff, hi >> 16 & 0xffff,
-              hi & 0xffff, lo >> 48 & 0xffff, lo >> 32 & 0xffff,
-              lo >> 16 & 0xffff, lo & 0xffff }
-  local best, best_len, cur, cur_len = nil, 0, nil, 0
-  for i = 1, 8 do
-    if w[i] == 0 then
-      if cur == nil then cur, cur_len = i, 1 else cur_len = cur_len + 1 end
-      if cur_len > best_len then best, best_len = cur, cur_len end
-    else
-      cur = nil
-    end
-  end
-  if best_len < 2 then best = nil end
-  local out = {}
-  for i = 1, 8 do
-    if best and i >= best and i < best + best_len then
-      if i == best then out[#out + 1] = ":" end
-    else
-      if i ~= 1 then out[#out + 1] = ":" end
-      if i == 7 and best == 1 and (best_len == 6
-          or (best_len == 7 and w[8] ~= 1)
-          or (best_len == 5 and w[6] == 0xffff)) then
-        out[#out + 1] = ntop4(lo)
-        break
-      end
-      out[#out + 1] = format("%x", w[i])
-    end
-  end
-  if best and best + best_len == 9 then out[#out + 1] = ":" end
-  return concat(out)
+  return format("%x:%x:%x:%x:%x:%x:%x:%x", hi >> 48 & 0xffff,
+                hi >> 32 & 0xffff, hi >> 16 & 0xffff, hi & 0xffff,
+                lo >> 48 & 0xffff, lo >> 32 & 0xffff, lo >> 16 & 0xffff,
+                lo & 0xffff)
 end
 
 local function ntop(fam, hi, lo)
