@@ -33,18 +33,18 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
+local socket_queries = require("ludp.socket_queries")
 local EventEmitter = require("events")
 
-local type, select, tostring, rawlen =
-  type, select, tostring, rawlen
-local math_type, format = math.type, string.format
+local type, select, rawlen = type, select, rawlen
+local math_type = math.type
 local next_tick, isip = core.next_tick, core.isip
 local truthy, check_port, check_opt_string, check_integer,
-      check_socket, check_running, raise_uv,
+      check_running, raise_uv,
       check_message, slice =
   validators.truthy, validators.check_port, validators.check_opt_string,
   validators.check_integer,
-  validators.check_socket, validators.check_running, validators.raise_uv,
+  validators.check_running, validators.raise_uv,
   validators.check_message, validators.slice
 local buffer_size_error = socket_options.buffer_size_error
 
@@ -674,60 +674,6 @@ function Socket:close(callback)
 end
 
 
--- ---------------------------------------------------------------- queries
-
--- "1.2.3.4:5" / "[::1]:5" for tostring, from a status and an address;
--- nil when the call failed.
-local function endpoint(status, address, port)
-  if status ~= 0 then return nil end
-  if address:find(":", 1, true) then address = "[" .. address .. "]" end
-  return address .. ":" .. port
-end
-
--- tostring(socket), what the REPL shows: "Socket<udp4 unbound>",
--- "Socket<udp4 0.0.0.0:41234 bound>", "Socket<udp6 closed>",
--- "Socket<udp4 127.0.0.1:5000 connected to 127.0.0.1:6000>"; also
--- "binding" and "connecting" on their way there. Never raises for a socket.
-function Socket.__tostring(self)
-  check_socket(self)               -- a table made with Socket as metatable
-  local state
-  if self._closed then
-    state = "closed"
-  elseif self._bind_state == UNBOUND then
-    state = "unbound"
-  elseif self._bind_state == BINDING then
-    state = "binding"
-  else
-    local h = self._handle
-    local here = endpoint(h:getsockname())
-    state = here and here .. " " or ""
-    if self._connect_state == CONNECTED then
-      local peer = endpoint(h:getpeername())
-      state = state .. (peer and "connected to " .. peer or "connected")
-    elseif self._connect_state == CONNECTING then
-      state = state .. "connecting"
-    else
-      state = state .. "bound"
-    end
-  end
-  return format("Socket<%s %s>", tostring(self.type), state)
-end
-
--- As in Node, no-ops on a closed socket, which they still return: the
--- one use of a closed socket that does not raise.
-function Socket:ref()
-  check_socket(self)
-  if not self._closed then self._handle:ref() end
-  return self
-end
-
-function Socket:unref()
-  check_socket(self)
-  if not self._closed then self._handle:unref() end
-  return self
-end
-
-
 -- --------------------------------------------------------------- creation
 
 -- Socket.new(type_or_options[, on_message]); called by EventEmitter's new
@@ -771,6 +717,8 @@ function Socket.init(self, kind, listener)
 end
 
 socket_options.install(Socket)
+socket_queries.install(Socket, { UNBOUND = UNBOUND, BINDING = BINDING,
+  CONNECTING = CONNECTING, CONNECTED = CONNECTED })
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)
