@@ -34,6 +34,7 @@ local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local socket_queries = require("ludp.socket_queries")
+local async = require("ludp.async")
 local EventEmitter = require("events")
 
 local type, select, rawlen = type, select, rawlen
@@ -161,10 +162,22 @@ end
 -- events.lua calls this whenever an event's listeners change: the
 -- binding calls the 'message' listener, or the array that calls them all,
 -- with (msg, rinfo) for each datagram; nil drops them, as emit would.
+-- A socket that recv or request used (ludp.async) says what it takes.
 function Socket:_listeners_changed(event, stored)
   if event == "message" then
-    local h = self._handle
+    local h, w = self._handle, self._waiters
+    if w then stored = w:listeners_changed(stored) end
     if h then h:set_onmessage(stored) end
+  end
+end
+
+-- Starts or stops reading a bound socket, for ludp.async, which reads a
+-- socket without listeners only while one of its coroutines waits.
+function Socket:_read(on)
+  local h = self._handle
+  if h and self._bind_state == BOUND then
+    if on then return h:recv_start(on_failure) end
+    return h:recv_stop()
   end
 end
 
@@ -668,6 +681,7 @@ function Socket:close(callback)
   self._closed = true
   refresh_fast(self)
   self._handle:recv_stop()         -- harmless when not receiving
+  if self._waiters then self._waiters:closed() end
   if self._bind_state == BOUND then abandon(self) end
   if not self._queue and not self._busy then finish_close(self) end
   return self
@@ -717,6 +731,7 @@ function Socket.init(self, kind, listener)
 end
 
 socket_options.install(Socket)
+async.install(Socket)
 socket_queries.install(Socket, { UNBOUND = UNBOUND, BINDING = BINDING,
   CONNECTING = CONNECTING, CONNECTED = CONNECTED })
 
