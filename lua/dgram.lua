@@ -35,6 +35,7 @@ local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local socket_queries = require("ludp.socket_queries")
 local async = require("ludp.async")
+local backpressure = require("ludp.backpressure")
 local EventEmitter = require("events")
 
 local type, select, rawlen = type, select, rawlen
@@ -199,6 +200,8 @@ local function send_completer(self)
     elseif s.cb then
       s.cb(nil, s.bytes)
     end
+    local o = self._opts
+    if o and o.send_hwm then backpressure.sent(self, o) end
   end
 end
 
@@ -223,12 +226,13 @@ end
 local function enqueue(self, op)
   local q = self._queue
   if not q then
-    q = { head = 1, tail = 0 }
+    q = { head = 1, tail = 0, bytes = 0 }  -- bytes: its sends' (backpressure)
     self._queue = q
     refresh_fast(self)
   end
   q.tail = q.tail + 1
   q[q.tail] = op
+  if op.data then q.bytes = q.bytes + #op.data end
 end
 
 -- Sends data now; host and port are nil on a connected socket, ip is what
@@ -245,9 +249,12 @@ local function do_send(self, data, host, port, cb, err, ip)
     if not f then                  -- made on first use: idle sockets are
       f = { head = 1, tail = 0 }   -- many, and lighter without it
       f.on_sent = send_completer(self)
+      -- with sendHighWaterMark, every byte held is one libuv reports
+      f.defer = not (self._opts and self._opts.send_hwm)
       self._inflight = f
     end
-    status, bytes = self._handle:send(data, ip, port, f.on_sent, cb == nil)
+    status, bytes = self._handle:send(data, ip, port, f.on_sent,
+                                      cb == nil and f.defer)
   end
   if status == 0 then              -- sent: the binding called nobody
     if cb then next_tick(cb, nil, bytes) end
@@ -347,6 +354,7 @@ function pump(self)
     local op = q[q.head]
     q[q.head] = nil
     q.head = q.head + 1
+    if op.data then q.bytes = q.bytes - #op.data end
     if q.head > q.tail then self._queue = false end
     refresh_fast(self)
     run(self, op)
@@ -356,6 +364,8 @@ function pump(self)
      and not self._busy then
     finish_close(self)
   end
+  local o = self._opts
+  if o and o.send_hwm then backpressure.sent(self, o) end
 end
 
 -- Runs op now when nothing waits before it, else queues it.
@@ -620,6 +630,7 @@ end
 
 -- The binding's send in front of it: an echo's reply is no Lua call.
 Socket.send = core.socket_send(send)
+local send_with_mark = backpressure.send_with(send)
 
 
 -- ---------------------------------------------------------------- connect
@@ -723,6 +734,7 @@ function Socket.init(self, kind, listener)
                                    -- not nil: a present field is found
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
+  if kept and kept.send_hwm then self.send = send_with_mark end
   refresh_fast(self)
   -- 12 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
   -- and one more would double it: so the rest is in few fields that come

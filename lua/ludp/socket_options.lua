@@ -195,11 +195,19 @@ function options.parse_create(opts)
     sizes = sizes or {}
     sizes.send = check_buffer_size(opts.sendBufferSize)
   end
+  local hwm
+  if opts.sendHighWaterMark ~= nil then
+    hwm = opts.sendHighWaterMark
+    if math.type(hwm) ~= "integer" or hwm < 1 then
+      errors.arg_type("options.sendHighWaterMark", "a positive integer", hwm)
+    end
+  end
   local kept
-  if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only then
+  if sizes or opts.reuseAddr or opts.reusePort or opts.ipv6Only or hwm then
     kept = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
              reuse_port = not not opts.reusePort,
-             ipv6_only = not not opts.ipv6Only }
+             ipv6_only = not not opts.ipv6Only,
+             send_hwm = hwm, need_drain = false }  -- see ludp/backpressure
   end
   return lookup_fn, kept
 end
