@@ -153,9 +153,14 @@ describe("sock:request through a lossy relay", function()
           end
           while finished < WORKERS do ludp.sleep(10) end
           -- the delayed copies leave, and what is on its way comes in
-          while up.delayed + down.delayed > 0 do ludp.sleep(5) end
+          local function settled()
+            return up.delayed + down.delayed == 0
+              and server_got == up.forwarded
+              and down.received == server_sent
+              and client_received() == down.forwarded
+          end
           local waited = 0
-          while client_received() < down.forwarded and waited < 2000 do
+          while not settled() and waited < 5000 do
             ludp.sleep(5)
             waited = waited + 5
           end

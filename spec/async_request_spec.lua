@@ -1,8 +1,8 @@
 -- Spec for lua/ludp/async.lua with lua/dgram.lua: sock:request. The reply
 -- of the peer asked, chosen by match; exactly 'retries' resends before
--- ETIMEDOUT; every other way out (close, a failed send, a match that
--- raises); the connected form and a host name through the socket's
--- lookup. Loopback only, port 0 only.
+-- ETIMEDOUT; every other way out (close, a match that raises; a failed
+-- send is an 'error' as for send); the connected form and a host name
+-- through the socket's lookup. Loopback only, port 0 only.
 
 local dgram = require("dgram")
 local ludp = require("ludp")
@@ -121,13 +121,18 @@ describe("sock:request", function()
     end)
   end)
 
-  it("returns nil, err when the send fails", function()
+  it("reports a failed send as send does, an 'error', and times out",
+     function()
+    local errs = {}
     with_server(echo, function(client, port)
+      client:on("error", function(err) errs[#errs + 1] = err.code end)
       local reply, err = client:request(string.rep("x", 70000), port,
-                                        "127.0.0.1")
+                                        "127.0.0.1", { timeout = 10,
+                                                       retries = 1 })
       assert.is_nil(reply)
-      assert.equal("EMSGSIZE", err.code)
+      assert.equal("ETIMEDOUT", err.code)
     end)
+    assert.same({ "EMSGSIZE", "EMSGSIZE" }, errs)
   end)
 
   it("raises inside its coroutine the error of a match", function()

@@ -240,7 +240,10 @@ end
 -- stop would drop the rest of the batch).
 local function stop_if_idle(r)
   r.stop_due = false
-  if r.first == nil and r.listeners == nil then r.sock:_read(false) end
+  if r.first == nil and r.listeners == nil then
+    r.sock:_read(false)
+    r.reading = false
+  end
 end
 
 local function idle(r)
@@ -310,6 +313,7 @@ local function waiters_of(sock)
   if r then return r end
   r = setmetatable({ sock = sock, first = nil, last = nil,
                      backlog = { head = 1, tail = 0 }, stop_due = false,
+                     reading = false,
                      listeners = sock._events.message }, Waiters)
   r.on_message = function(msg, rinfo) return dispatch(r, msg, rinfo) end
   sock._waiters = r
@@ -340,8 +344,10 @@ local function receive(sock, r, task, w, ms)
   local h = sock._handle
   link(r, w)
   w.linked = true
-  if h then h:set_onmessage(r.on_message) end
-  sock:_read(true)
+  if r.first == w then              -- the first: datagrams come here now
+    if h then h:set_onmessage(r.on_message) end
+    if not r.reading then r.reading = sock:_read(true) == 0 end
+  end
   return suspend(task, w, ms)
 end
 
@@ -391,11 +397,14 @@ function methods:messages(opts)
 end
 
 -- A resend after each timeout while retries are left, then ETIMEDOUT.
+-- Sent as send(msg, port, address) is, without a callback: so it may
+-- join the replies of a receive batch (one sendmmsg); a failure is the
+-- socket's 'error', as for any such send, and the request waits on.
 local function send_request(w)
   if w.port then
-    w.sock:send(w.msg, w.port, w.address, w.on_sent)
+    w.sock:send(w.msg, w.port, w.address)
   else
-    w.sock:send(w.msg, w.on_sent)
+    w.sock:send(w.msg)
   end
 end
 
@@ -467,9 +476,6 @@ function methods:request(msg, port, address, opts)
   local w = { task = task, r = r, timeout = request_over, sock = self,
               msg = msg, port = port, address = address, match = match,
               ms = ms, left = retries }
-  w.on_sent = function(err)       -- a failed send ends the request
-    if err and task.w == w then give_up(task, w, err) end
-  end
   send_request(w)
   return receive(self, r, task, w, ms)
 end
