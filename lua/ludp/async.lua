@@ -458,11 +458,18 @@ function methods:request(msg, port, address, opts)
     errors.arg_type("options.match", "of type function", match)
   end
   if self._closed then return nil, not_running() end
+  local r = waiters_of(self)
   if not connected then
-    port = validators.check_port(port, false)
+    if math_type(port) ~= "integer" or port < 1 or port > 65535 then
+      port = validators.check_port(port, false)
+    end
     if address == nil or address == "" then address = self._kind.loopback end
-    validators.check_opt_string(address, "address")
-    if isip(address) == 0 then
+    if type(address) ~= "string" then
+      validators.check_opt_string(address, "address")
+    end
+    if address ~= r.literal and isip(address) ~= 0 then
+      r.literal = address         -- the last literal: no isip next time
+    elseif address ~= r.literal then
       local err, ip = resolve(self, task, address)
       if err then return nil, err end
       if type(ip) ~= "string" then
@@ -472,7 +479,6 @@ function methods:request(msg, port, address, opts)
       if self._closed then return nil, not_running() end
     end
   end
-  local r = waiters_of(self)
   local w = { task = task, r = r, timeout = request_over, sock = self,
               msg = msg, port = port, address = address, match = match,
               ms = ms, left = retries }
