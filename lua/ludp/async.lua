@@ -25,7 +25,6 @@
 local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
-local timers = require("timers")
 
 local type, select, pcall, math_type = type, select, pcall, math.type
 local create, resume, yield, running, costatus =
@@ -88,15 +87,21 @@ local function resumed(a, ...)
 end
 
 -- Suspends the task until w is woken, or ms pass: then w.timeout(task, w).
+-- A wait without a timeout closes the task's timer: a task that waits
+-- for ever holds nothing of the loop's (a stopped timer keeps its
+-- callback referenced).
 local function suspend(task, w, ms)
   task.w = w
+  local t = task.timer
   if ms then
-    local t = task.timer
     if not t then
       t = core.timer()
       task.timer = t
     end
     t:start(ms, 0, task.on_timer)
+  elseif t then
+    t:close()
+    task.timer = false
   end
   return resumed(yield())
 end
@@ -160,9 +165,16 @@ function async.sleep(ms)
   suspend(task, { timeout = sleep_over }, ms)
 end
 
+-- Wakes the task even when removing its listeners raises (a
+-- 'removeListener' listener): a task left waiting would keep its timer.
+local function wait_done(task, w, ...)
+  local ok, err = pcall(w.cleanup)
+  wake(task, w, ...)
+  if not ok then error(err, 0) end
+end
+
 local function wait_over(task, w)
-  w.cleanup()
-  wake(task, w, nil, timed_out("wait"))
+  wait_done(task, w, nil, timed_out("wait"))
 end
 
 -- ludp.wait(emitter, event[, timeout]) -> the event's arguments (true
@@ -184,17 +196,15 @@ function async.wait(emitter, event, timeout)
     if on_error then emitter:removeListener("error", on_error) end
   end
   on_event = function(...)
-    w.cleanup()
     if select("#", ...) == 0 then   -- something to test: 'listening'
-      return wake(task, w, true)
+      return wait_done(task, w, true)
     end
-    wake(task, w, ...)
+    wait_done(task, w, ...)
   end
   emitter:on(event, on_event)
   if event ~= "error" then
     on_error = function(err)
-      w.cleanup()
-      wake(task, w, nil, err)
+      wait_done(task, w, nil, err)
     end
     emitter:on("error", on_error)
   end
@@ -237,8 +247,10 @@ end
 
 -- No waiter is left: the listeners take the datagrams again; a socket
 -- without any stops reading once its batch is delivered (not before: a
--- stop would drop the rest of the batch).
+-- stop would drop the rest of the batch), from a timer of 0 ms made for
+-- it (timers' immediates would keep a handle of their own for good).
 local function stop_if_idle(r)
+  r.stop_due:close()
   r.stop_due = false
   if r.first == nil and r.listeners == nil then
     r.sock:_read(false)
@@ -251,8 +263,9 @@ local function idle(r)
     local h = r.sock._handle
     if h then h:set_onmessage(r.listeners) end
   elseif not r.stop_due then
-    r.stop_due = true
-    timers.setImmediate(stop_if_idle, r)
+    local t = core.timer()
+    r.stop_due = t
+    t:start(0, 0, function() stop_if_idle(r) end)
   end
 end
 
@@ -351,16 +364,16 @@ local function receive(sock, r, task, w, ms)
   return suspend(task, w, ms)
 end
 
--- Ends w's wait with nil, err.
-local function give_up(task, w, err)
+-- Ends w's wait with nil, err (or RAISE, err).
+local function give_up(task, w, a, err)
   local r = w.r
   if w.linked then unlink(r, w) end
-  wake(task, w, nil, err)
+  wake(task, w, a, err)
   if r.first == nil then idle(r) end
 end
 
 local function recv_over(task, w)
-  give_up(task, w, timed_out("recv"))
+  give_up(task, w, nil, timed_out("recv"))
 end
 
 -- The options table of recv, messages and request, checked.
@@ -408,14 +421,16 @@ local function send_request(w)
   end
 end
 
+-- A resend that raises (a lookup of the socket's own) raises in the
+-- request's coroutine.
 local function request_over(task, w)
   if w.left > 0 and not w.sock._closed then
     w.left = w.left - 1
-    send_request(w)
-    task.timer:start(w.ms, 0, task.on_timer)
-    return
+    local ok, err = pcall(send_request, w)
+    if ok then return task.timer:start(w.ms, 0, task.on_timer) end
+    return give_up(task, w, RAISE, err)
   end
-  give_up(task, w, timed_out("request"))
+  give_up(task, w, nil, timed_out("request"))
 end
 
 local function resolve(sock, task, host)

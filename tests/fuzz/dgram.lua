@@ -2,7 +2,8 @@
 -- (nil, booleans, numbers of every kind with NaN, infinities, huge and
 -- negative ones, strings with NULs and of every length, tables, option
 -- tables, functions that throw, close sockets or make more calls, open and
--- closed sockets) on a live loop. Every call must work or raise one of
+-- closed sockets) on a live loop, from the main chunk and from coroutines
+-- of ludp.async (recv, request, messages, sleep, wait). Every call must work or raise one of
 -- the errors of docs/reference.md; so must every callback the loop makes,
 -- and every method called on a wrong receiver. After the input
 -- every socket is closed and the loop must settle with no handle and no
@@ -15,6 +16,7 @@ local fz = require("fuzzlib")     -- first: it installs the resolver
 local core = require("ludp.core")
 local dgram = require("dgram")
 local EventEmitter = require("events")
+local ludp = require("ludp")
 
 local MAX_SOCKETS = 4
 local MAX_STEPS = 48
@@ -41,13 +43,13 @@ local EVENTS = { "message", "error", "listening", "close", "connect",
 
 local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
-                      "sendBufferSize", "lookup" }
+                      "sendBufferSize", "lookup", "sendHighWaterMark" }
 
 local socks                       -- the sockets of this input
 local d                           -- its decoder
 local budget                      -- calls left to functions that make calls
 
-local value, make_function, operation
+local value, make_function, operation, coroutine_call
 
 -- A socket of this input, or a new one when there is none.
 local function pick_socket()
@@ -195,7 +197,7 @@ local METHODS = {
   "once", "prependListener", "prependOnceListener", "off",
   "removeListener", "removeAllListeners", "emit", "listeners",
   "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
-  "getMaxListeners",
+  "getMaxListeners", "recv", "request", "messages",
   EventEmitter.extend, EventEmitter.init,   -- EventEmitter's own functions
 }
 
@@ -208,6 +210,54 @@ local function foreign_receiver(depth)
   if k == 1 then return EventEmitter end
   if k == 2 then return EventEmitter.new() end
   return value(depth)
+end
+
+-- A timeout for the coroutines' calls: short (the loop must settle
+-- once every socket is closed), or a value they must refuse.
+local function short_ms()
+  local k = d.byte() % 4
+  if k == 0 then return nil end
+  if k == 1 then return d.pick({ -1, 0 / 0, math.huge, "5", {}, 2 ^ 31 }) end
+  return d.byte() % 20
+end
+
+-- Options of recv, request and messages.
+local function wait_options(depth)
+  local k = d.byte() % 3
+  if k == 0 then return value(depth) end
+  local o = { timeout = short_ms(), match = nil, retries = d.byte() % 3 }
+  if d.byte() % 2 == 0 then o.match = make_function(depth) end
+  if k == 1 then o.retries = value(depth) end
+  return o
+end
+
+-- ludp.async running one of its calls, with arguments well formed or not.
+function coroutine_call(depth)
+  local s = pick_socket()
+  local which = d.byte() % 6
+  local a, b = value(depth), value(depth)
+  local opts, ms = wait_options(depth), short_ms()
+  local event, msg = d.pick(EVENTS), payload()
+  local emitter = d.byte() % 4 == 0 and a or s
+  local fn = function()
+    if which == 0 then
+      fz.call("recv", s.recv, s, opts)
+    elseif which == 1 then
+      fz.call("request", s.request, s, msg, own_port(), loopback(s), opts)
+    elseif which == 2 then
+      fz.call("request", s.request, s, a, b, opts)
+    elseif which == 3 then
+      local ok, it = fz.call("messages", s.messages, s, opts)
+      if ok then
+        for _ in it do end
+      end
+    elseif which == 4 then
+      fz.call("sleep", ludp.sleep, ms)
+    else
+      fz.call("wait", ludp.wait, emitter, event, ms)
+    end
+  end
+  return function() fz.call("ludp.async", ludp.async, fn) end
 end
 
 -- An operation, decoded now, run later (op()).
@@ -231,6 +281,7 @@ function operation(depth)
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    if d.byte() % 4 == 0 then opts.sendHighWaterMark = d.u16() % 4096 + 1 end
     return function()
       local ok, s = fz.call("createSocket", dgram.createSocket, opts)
       if ok then
@@ -265,6 +316,8 @@ function operation(depth)
     return function() fz.run(n) end
   elseif k == 7 then                    -- collect
     return function() collectgarbage() end
+  elseif k == 8 then                    -- a coroutine's call
+    return coroutine_call(depth)
   end
   -- any method with any arguments, on a socket or on anything else
   local s

@@ -105,6 +105,7 @@ local CODES = {
   ERR_OUT_OF_RANGE = true, ERR_BUFFER_OUT_OF_BOUNDS = true,
   ERR_INVALID_FD_TYPE = true, ERR_INVALID_ARG_VALUE = true,
   ERR_UNHANDLED_ERROR = true,    -- events: emit("error", x) of a non-error
+  ERR_INVALID_STATE = true,      -- ludp.async's calls outside a coroutine
 }
 local NAMES = { Error = true, TypeError = true, RangeError = true,
                 SystemError = true }
