@@ -116,6 +116,20 @@ describe("sock:recv", function()
     end)
   end)
 
+  it("reads again for a 'message' listener added after the last recv",
+     function()
+    local heard = {}
+    with_pair(function(server, client, port)
+      client:send("one", port, "127.0.0.1")
+      assert.equal("one", server:recv())
+      ludp.sleep(5)                   -- no waiter: the socket stops reading
+      server:on("message", function(msg) heard[#heard + 1] = msg end)
+      client:send("two", port, "127.0.0.1")
+      while #heard < 1 do ludp.sleep(1) end
+    end)
+    assert.same({ "two" }, heard)
+  end)
+
   it("raises outside ludp.async, on what is not a socket, for bad options",
      function()
     local s = dgram.createSocket("udp4")

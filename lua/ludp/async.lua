@@ -301,6 +301,9 @@ end
 -- dgram's _listeners_changed: what the binding is to call.
 function Waiters:listeners_changed(stored)
   self.listeners = stored
+  if stored ~= nil and not self.reading then  -- stopped while nobody read
+    self.reading = self.sock:_read(true) == 0
+  end
   if self.first == nil then
     if stored ~= nil then return stored end
     idle(self)
