@@ -72,6 +72,22 @@ describe("sock:recv", function()
     assert.same({ "third" }, heard)
   end)
 
+  it("hands the binding the listener itself once no recv waits (the " ..
+     "echo's path)", function()
+    local function onmessage(s)        -- the box's user value 1
+      return (debug.getuservalue(s._handle, 1))
+    end
+    with_pair(function(server, client, port)
+      local function listener() end
+      server:on("message", listener)
+      assert.equal(listener, onmessage(server))
+      ludp.async(function() server:recv() end)
+      assert.are_not.equal(listener, onmessage(server))   -- the waiters'
+      client:send("x", port, "127.0.0.1")
+      while onmessage(server) ~= listener do ludp.sleep(1) end
+    end)
+  end)
+
   it("returns nil, ETIMEDOUT after opts.timeout", function()
     with_pair(function(server)
       local msg, err = server:recv({ timeout = 20 })
