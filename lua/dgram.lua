@@ -37,18 +37,20 @@ local socket_options = require("ludp.socket_options")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
 local unix_socket = require("ludp.unix_socket")
 local control = require("ludp.socket_control")
+local socket_queries = require("ludp.socket_queries")
+local async = require("ludp.async")
+local backpressure = require("ludp.backpressure")
 local EventEmitter = require("events")
 
-local type, select, tostring, rawlen =
-  type, select, tostring, rawlen
-local math_type, format = math.type, string.format
+local type, select, rawlen = type, select, rawlen
+local math_type = math.type
 local next_tick, isip = core.next_tick, core.isip
 local truthy, check_port, check_opt_string, check_integer,
-      check_socket, check_running, raise_uv,
+      check_running, raise_uv,
       check_message, slice =
   validators.truthy, validators.check_port, validators.check_opt_string,
   validators.check_integer,
-  validators.check_socket, validators.check_running, validators.raise_uv,
+  validators.check_running, validators.raise_uv,
   validators.check_message, validators.slice
 local buffer_size_error = socket_options.buffer_size_error
 
@@ -159,10 +161,22 @@ end
 -- events.lua calls this whenever an event's listeners change: the
 -- binding calls the 'message' listener, or the array that calls them all,
 -- with (msg, rinfo) for each datagram; nil drops them, as emit would.
+-- A socket that recv or request used (ludp.async) says what it takes.
 function Socket:_listeners_changed(event, stored)
   if event == "message" then
-    local h = self._handle
+    local h, w = self._handle, self._waiters
+    if w then stored = w:listeners_changed(stored) end
     if h then h:set_onmessage(control.onmessage(self, stored)) end
+  end
+end
+
+-- Starts or stops reading a bound socket, for ludp.async, which reads a
+-- socket without listeners only while one of its coroutines waits.
+function Socket:_read(on)
+  local h = self._handle
+  if h and self._bind_state == BOUND then
+    if on then return h:recv_start(on_failure) end
+    return h:recv_stop()
   end
 end
 
@@ -184,6 +198,8 @@ local function send_completer(self)
     elseif s.cb then
       s.cb(nil, s.bytes)
     end
+    local o = self._opts
+    if o and o.send_hwm then backpressure.sent(self, o) end
   end
 end
 
@@ -208,12 +224,13 @@ end
 local function enqueue(self, op)
   local q = self._queue
   if not q then
-    q = { head = 1, tail = 0 }
+    q = { head = 1, tail = 0, bytes = 0 }  -- bytes: its sends' (backpressure)
     self._queue = q
     refresh_fast(self)
   end
   q.tail = q.tail + 1
   q[q.tail] = op
+  if op.data then q.bytes = q.bytes + #op.data end
 end
 
 -- Sends data now; host and port are nil on a connected socket, ip is what
@@ -231,9 +248,12 @@ local function do_send(self, data, host, port, cb, err, ip)
     if not f then                  -- made on first use: idle sockets are
       f = { head = 1, tail = 0 }   -- many, and lighter without it
       f.on_sent = send_completer(self)
+      -- with sendHighWaterMark, every byte held is one libuv reports
+      f.defer = not (self._opts and self._opts.send_hwm)
       self._inflight = f
     end
-    status, bytes = self._handle:send(data, ip, port, f.on_sent, cb == nil)
+    status, bytes = self._handle:send(data, ip, port, f.on_sent,
+                                      cb == nil and f.defer)
   end
   if status == 0 then              -- sent: the binding called nobody
     if cb then next_tick(cb, nil, bytes) end
@@ -334,6 +354,7 @@ function pump(self)
     local op = q[q.head]
     q[q.head] = nil
     q.head = q.head + 1
+    if op.data then q.bytes = q.bytes - #op.data end
     if q.head > q.tail then self._queue = false end
     refresh_fast(self)
     run(self, op)
@@ -343,6 +364,8 @@ function pump(self)
      and not self._busy then
     finish_close(self)
   end
+  local o = self._opts
+  if o and o.send_hwm then backpressure.sent(self, o) end
 end
 
 -- Runs op now when nothing waits before it, else queues it.
@@ -610,6 +633,7 @@ end
 
 -- The binding's send in front of it: an echo's reply is no Lua call.
 Socket.send = core.socket_send(send)
+local send_with_mark = backpressure.send_with(send)
 
 
 -- ---------------------------------------------------------------- connect
@@ -671,62 +695,9 @@ function Socket:close(callback)
   self._closed = true
   refresh_fast(self)
   self._handle:recv_stop()         -- harmless when not receiving
+  if self._waiters then self._waiters:closed() end
   if self._bind_state == BOUND then abandon(self) end
   if not self._queue and not self._busy then finish_close(self) end
-  return self
-end
-
-
--- ---------------------------------------------------------------- queries
-
--- "1.2.3.4:5" / "[::1]:5" for tostring, from a status and an address;
--- nil when the call failed.
-local function endpoint(status, address, port)
-  if status ~= 0 then return nil end
-  if address:find(":", 1, true) then address = "[" .. address .. "]" end
-  return address .. ":" .. port
-end
-
--- tostring(socket), what the REPL shows: "Socket<udp4 unbound>",
--- "Socket<udp4 0.0.0.0:41234 bound>", "Socket<udp6 closed>",
--- "Socket<udp4 127.0.0.1:5000 connected to 127.0.0.1:6000>"; also
--- "binding" and "connecting" on their way there. Never raises for a socket.
-function Socket.__tostring(self)
-  check_socket(self)               -- a table made with Socket as metatable
-  local state
-  if self._closed then
-    state = "closed"
-  elseif self._bind_state == UNBOUND then
-    state = "unbound"
-  elseif self._bind_state == BINDING then
-    state = "binding"
-  else
-    local h = self._handle
-    local here = endpoint(h:getsockname())
-    state = here and here .. " " or ""
-    if self._connect_state == CONNECTED then
-      local peer = endpoint(h:getpeername())
-      state = state .. (peer and "connected to " .. peer or "connected")
-    elseif self._connect_state == CONNECTING then
-      state = state .. "connecting"
-    else
-      state = state .. "bound"
-    end
-  end
-  return format("Socket<%s %s>", tostring(self.type), state)
-end
-
--- As in Node, no-ops on a closed socket, which they still return: the
--- one use of a closed socket that does not raise.
-function Socket:ref()
-  check_socket(self)
-  if not self._closed then self._handle:ref() end
-  return self
-end
-
-function Socket:unref()
-  check_socket(self)
-  if not self._closed then self._handle:unref() end
   return self
 end
 
@@ -766,6 +737,7 @@ function Socket.init(self, kind, listener)
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
   control.setup(self)
+  if kept and kept.send_hwm then self.send = send_with_mark end
   refresh_fast(self)
   -- 12 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
   -- and one more would double it: so the rest is in few fields that come
@@ -775,6 +747,9 @@ end
 
 socket_options.install(Socket)
 unix_socket.install(Socket)
+async.install(Socket)
+socket_queries.install(Socket, { UNBOUND = UNBOUND, BINDING = BINDING,
+  CONNECTING = CONNECTING, CONNECTED = CONNECTED })
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)

@@ -1,4 +1,4 @@
--- Spec for lua/dgram.lua: tostring(socket), which the REPL prints: the
+-- Spec for lua/ludp/socket_queries.lua: tostring(socket), which the REPL prints: the
 -- type, the local address, the state and the peer. Loopback only, port 0
 -- only.
 

@@ -117,7 +117,8 @@ end)
 
 -- The contract: what docs/reference.md must document.
 local API = {
-  functions = { "dgram.createSocket" },
+  functions = { "dgram.createSocket", "ludp.async", "ludp.sleep",
+                "ludp.wait" },
   methods = {
     "bind", "send", "connect", "disconnect", "remoteAddress", "close",
     "address", "setBroadcast", "setTTL", "setMulticastTTL",
@@ -125,12 +126,12 @@ local API = {
     "dropMembership", "addSourceSpecificMembership",
     "dropSourceSpecificMembership", "setRecvBufferSize", "setSendBufferSize",
     "getRecvBufferSize", "getSendBufferSize", "getSendQueueSize",
-    "getSendQueueCount", "ref", "unref",
+    "getSendQueueCount", "ref", "unref", "recv", "request", "messages",
   },
   options = { "type", "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
               "sendBufferSize", "lookup", "port", "address", "exclusive",
-              "fd" },
-  events = { "message", "listening", "connect", "close", "error" },
+              "fd", "sendHighWaterMark", "timeout", "retries", "match" },
+  events = { "message", "listening", "connect", "close", "error", "drain" },
   emitter = { "on", "addListener", "once", "prependListener",
               "prependOnceListener", "off", "removeListener",
               "removeAllListeners", "emit", "listeners", "listenerCount",
@@ -141,7 +142,8 @@ local API = {
             "ERR_SOCKET_DGRAM_NOT_RUNNING", "ERR_SOCKET_BUFFER_SIZE",
             "ERR_SOCKET_BAD_BUFFER_SIZE", "ERR_MISSING_ARGS",
             "ERR_OUT_OF_RANGE", "ERR_INVALID_ARG_VALUE", "EADDRINUSE",
-            "EACCES", "EINVAL", "EMSGSIZE", "ENOTFOUND" },
+            "EACCES", "EINVAL", "EMSGSIZE", "ENOTFOUND", "ERR_INVALID_STATE",
+            "ETIMEDOUT" },
   globals = { "setTimeout", "clearTimeout", "setInterval", "clearInterval",
               "setImmediate", "clearImmediate", "process.exit",
               "process.exitCode", "process.pid", "process.platform",

@@ -322,3 +322,57 @@ describe("the methods and options beyond Node's, with hostile arguments", functi
     assert.equal(7 * #METHODS * HOSTILE.n * 3, calls)
   end)
 end)
+
+describe("a coroutine's wait that ends in an error", function()
+  local ludp = require("ludp")
+  local EventEmitter = require("events")
+
+  -- Before: ludp.wait removed its listeners and then woke its coroutine;
+  -- a 'removeListener' listener that raised left the coroutine waiting
+  -- for ever, its fired timer referenced from the registry (a leak the
+  -- fuzz harness counted).
+  it("still wakes the coroutine when removing its listeners raises",
+     function()
+    local woke, uncaught
+    T.run(function(done)
+      local function on_uncaught(err)
+        uncaught = err
+        process.removeListener("uncaughtException", on_uncaught)
+      end
+      process.on("uncaughtException", on_uncaught)
+      local e = EventEmitter.new()
+      e:on("removeListener", function() error("listener's own", 0) end)
+      ludp.async(function()
+        woke = { ludp.wait(e, "never", 5) }
+        done()
+      end)
+    end)
+    assert.is_nil(woke[1])
+    assert.equal("ETIMEDOUT", woke[2].code)
+    assert.equal("listener's own", uncaught)
+  end)
+
+  -- Before: a resend that raised (the socket's own lookup) left the
+  -- request waiting for ever, as above.
+  it("raises a resend's error inside the request's coroutine", function()
+    local got
+    T.run(function(done)
+      local calls = 0
+      local s = dgram.createSocket({ type = "udp4",
+        lookup = function(host, _, cb)
+          calls = calls + 1
+          if calls > 2 then error("lookup failed", 0) end
+          cb(nil, host, 4)
+        end })
+      s:bind(0, "127.0.0.1")       -- lookup 1; the first send is lookup 2
+      ludp.async(function()
+        assert(ludp.wait(s, "listening"))
+        local ok, err = pcall(s.request, s, "x", 9, "127.0.0.1",
+                              { timeout = 5, retries = 1 })
+        got = { ok, err }
+        s:close(done)
+      end)
+    end)
+    assert.same({ false, "lookup failed" }, got)
+  end)
+end)

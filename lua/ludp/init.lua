@@ -19,6 +19,12 @@ function ludp.run(mode)
   return core.run(mode)
 end
 
+-- Coroutines on the loop (ludp/async.lua): async(fn, ...), sleep(ms),
+-- wait(emitter, event[, timeout]).
+local coroutines = require("ludp.async")
+ludp.async, ludp.sleep, ludp.wait =
+  coroutines.async, coroutines.sleep, coroutines.wait
+
 -- Makes run() return after the current pass.
 function ludp.stop()
   core.stop()

@@ -203,12 +203,20 @@ function options.parse_create(opts)
     sizes = sizes or {}
     sizes.send = check_buffer_size(opts.sendBufferSize)
   end
+  local hwm
+  if opts.sendHighWaterMark ~= nil then
+    hwm = opts.sendHighWaterMark
+    if math.type(hwm) ~= "integer" or hwm < 1 then
+      errors.arg_type("options.sendHighWaterMark", "a positive integer", hwm)
+    end
+  end
   local kept, reuse_port = nil, opts.reusePort
   if reuse_port == nil then reuse_port = options.default_reuse_port end
-  if sizes or opts.reuseAddr or reuse_port or opts.ipv6Only then
+  if sizes or opts.reuseAddr or reuse_port or opts.ipv6Only or hwm then
     kept = { buffer_sizes = sizes, reuse_addr = not not opts.reuseAddr,
              reuse_port = not not reuse_port,
-             ipv6_only = not not opts.ipv6Only }
+             ipv6_only = not not opts.ipv6Only,
+             send_hwm = hwm, need_drain = false }  -- see ludp/backpressure
   end
   return lookup_fn, control.parse_create(opts, kept)
 end

@@ -2,7 +2,8 @@
 -- (nil, booleans, numbers of every kind with NaN, infinities, huge and
 -- negative ones, strings with NULs and of every length, tables, option
 -- tables, functions that throw, close sockets or make more calls, open and
--- closed sockets) on a live loop. Every call must work or raise one of
+-- closed sockets) on a live loop, from the main chunk and from coroutines
+-- of ludp.async (recv, request, messages, sleep, wait). Every call must work or raise one of
 -- the errors of docs/reference.md; so must every callback the loop makes,
 -- and every method called on a wrong receiver. After the input
 -- every socket is closed and the loop must settle with no handle and no
@@ -19,6 +20,7 @@ local dns = require("dns")
 local console = require("console")
 local stdio = require("ludp.stdio")
 local EventEmitter = require("events")
+local ludp = require("ludp")
 
 local MAX_SOCKETS = 4
 local MAX_STEPS = 48
@@ -47,6 +49,7 @@ local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
                       "sendBufferSize", "lookup", "recvInfo",
                       "maxDatagramSize", "receiveBlockList", "sendBlockList",
+                      "sendHighWaterMark",
                       -- dns.lookup's
                       "family", "all", "hints", "verbatim", "order" }
 
@@ -54,7 +57,7 @@ local socks                       -- the sockets of this input
 local d                           -- its decoder
 local budget                      -- calls left to functions that make calls
 
-local value, make_function, operation
+local value, make_function, operation, coroutine_call
 
 local TYPES = { "udp4", "udp6", "unix" }
 
@@ -236,6 +239,7 @@ local METHODS = {
   "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
   "getMaxListeners", "reply", "setTOS", "getTOS", "setDontFragment",
   "getMTU", "pause", "resume", "stats", "__close",
+  "getMaxListeners", "recv", "request", "messages",
   EventEmitter.extend, EventEmitter.init,   -- EventEmitter's own functions
 }
 
@@ -248,6 +252,54 @@ local function foreign_receiver(depth)
   if k == 1 then return EventEmitter end
   if k == 2 then return EventEmitter.new() end
   return value(depth)
+end
+
+-- A timeout for the coroutines' calls: short (the loop must settle
+-- once every socket is closed), or a value they must refuse.
+local function short_ms()
+  local k = d.byte() % 4
+  if k == 0 then return nil end
+  if k == 1 then return d.pick({ -1, 0 / 0, math.huge, "5", {}, 2 ^ 31 }) end
+  return d.byte() % 20
+end
+
+-- Options of recv, request and messages.
+local function wait_options(depth)
+  local k = d.byte() % 3
+  if k == 0 then return value(depth) end
+  local o = { timeout = short_ms(), match = nil, retries = d.byte() % 3 }
+  if d.byte() % 2 == 0 then o.match = make_function(depth) end
+  if k == 1 then o.retries = value(depth) end
+  return o
+end
+
+-- ludp.async running one of its calls, with arguments well formed or not.
+function coroutine_call(depth)
+  local s = pick_socket()
+  local which = d.byte() % 6
+  local a, b = value(depth), value(depth)
+  local opts, ms = wait_options(depth), short_ms()
+  local event, msg = d.pick(EVENTS), payload()
+  local emitter = d.byte() % 4 == 0 and a or s
+  local fn = function()
+    if which == 0 then
+      fz.call("recv", s.recv, s, opts)
+    elseif which == 1 then
+      fz.call("request", s.request, s, msg, own_port(), loopback(s), opts)
+    elseif which == 2 then
+      fz.call("request", s.request, s, a, b, opts)
+    elseif which == 3 then
+      local ok, it = fz.call("messages", s.messages, s, opts)
+      if ok then
+        for _ in it do end
+      end
+    elseif which == 4 then
+      fz.call("sleep", ludp.sleep, ms)
+    else
+      fz.call("wait", ludp.wait, emitter, event, ms)
+    end
+  end
+  return function() fz.call("ludp.async", ludp.async, fn) end
 end
 
 -- An operation, decoded now, run later (op()).
@@ -302,6 +354,7 @@ function operation(depth)
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    if d.byte() % 4 == 0 then opts.sendHighWaterMark = d.u16() % 4096 + 1 end
     if d.byte() % 4 == 0 then opts.recvInfo = true end
     if d.byte() % 4 == 0 then opts.maxDatagramSize = d.u16() % 2048 + 1 end
     if d.byte() % 8 == 0 then opts.receiveBlockList = block_list() end
@@ -364,6 +417,8 @@ function operation(depth)
     return function() fz.run(n) end
   elseif k == 7 then                    -- collect
     return function() collectgarbage() end
+  elseif k == 8 then                    -- a coroutine's call
+    return coroutine_call(depth)
   end
   -- any method with any arguments, on a socket or on anything else
   local s

@@ -107,6 +107,7 @@ local CODES = {
   ERR_UNHANDLED_ERROR = true,    -- events: emit("error", x) of a non-error
   ERR_INVALID_ADDRESS = true,    -- dgram.BlockList: not an address
   ERR_IP_BLOCKED = true,         -- a send to an address of sendBlockList
+  ERR_INVALID_STATE = true,      -- ludp.async's calls outside a coroutine
 }
 local NAMES = { Error = true, TypeError = true, RangeError = true,
                 SystemError = true }
