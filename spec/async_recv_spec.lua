@@ -218,3 +218,33 @@ describe("sock:messages", function()
     T.run(function(done) setImmediate(done) end)
   end)
 end)
+
+describe("recv and messages on a unix socket", function()
+  it("take its datagrams, with the sender's path, and nothing is lost " ..
+     "between two calls", function()
+    local got = {}
+    T.run(function(done)
+      local name = "@ludp-async-unix-" .. process.pid
+      local server = dgram.createSocket("unix")
+      local client = dgram.createSocket("unix")
+      server:bind(name)
+      client:bind(name .. "-client")
+      ludp.async(function()
+        assert(ludp.wait(server, "listening"))
+        for i = 1, 3 do client:send("n" .. i, name) end
+        local msg, rinfo = server:recv({ timeout = 5000 })
+        got[#got + 1] = msg
+        assert.equal("unix", rinfo.family)
+        assert.equal(name .. "-client", rinfo.address)
+        ludp.sleep(20)                  -- nobody waits: the kernel holds them
+        for m in server:messages({ timeout = 50 }) do got[#got + 1] = m end
+        local none, err = server:recv({ timeout = 1 })
+        assert.is_nil(none)
+        assert.equal("ETIMEDOUT", err.code)
+        client:close()
+        server:close(done)
+      end)
+    end)
+    assert.same({ "n1", "n2", "n3" }, got)
+  end)
+end)

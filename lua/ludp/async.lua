@@ -32,7 +32,8 @@ local create, resume, yield, running, costatus =
   coroutine.create, coroutine.resume, coroutine.yield, coroutine.running,
   coroutine.status
 local next_tick, isip = core.next_tick, core.isip
-local check_socket = validators.check_socket
+local check_socket, check_any_socket =
+  validators.check_socket, validators.check_any_socket
 
 local UV_ETIMEDOUT = core.errno.ETIMEDOUT
 local TIMEOUT_MAX = 2147483647
@@ -395,7 +396,7 @@ local methods = {}
 
 -- sock:recv([opts]) -> msg, rinfo; nil, err on timeout or close.
 function methods:recv(opts)
-  check_socket(self)
+  check_any_socket(self)             -- a unix socket too
   local task = current("recv")
   local ms = check_ms(check_opts(opts).timeout, "options.timeout")
   if self._closed then return nil, not_running() end
@@ -405,7 +406,7 @@ end
 
 -- for msg, rinfo in sock:messages([opts]): ends on close or a timeout.
 function methods:messages(opts)
-  check_socket(self)
+  check_any_socket(self)
   current("messages")
   check_ms(check_opts(opts).timeout, "options.timeout")
   return function()

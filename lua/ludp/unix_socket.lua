@@ -297,6 +297,16 @@ for _, name in ipairs({ "setBroadcast", "setTTL", "setMulticastTTL",
   methods[name] = unsupported(name)
 end
 
+-- Starts or stops reading a bound socket, for ludp.async's recv and
+-- messages (as Socket:_read).
+function methods:_read(on)
+  local h = self._handle
+  if h and self._bound then
+    if on then return h:recv_start(on_failure) end
+    return h:recv_stop()
+  end
+end
+
 -- As Socket's, for either type: no-ops on a closed socket.
 function methods:ref()
   check_socket(self)
