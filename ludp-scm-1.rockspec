@@ -72,6 +72,7 @@ build = {
     ["ludp.blocklist"] = "lua/ludp/blocklist.lua",
     ["ludp.unix_socket"] = "lua/ludp/unix_socket.lua",
     ["ludp.socket_control"] = "lua/ludp/socket_control.lua",
+    ["ludp.socket_events"] = "lua/ludp/socket_events.lua",
     ["ludp.socket_queries"] = "lua/ludp/socket_queries.lua",
     ["ludp.async"] = "lua/ludp/async.lua",
     ["ludp.backpressure"] = "lua/ludp/backpressure.lua",

@@ -34,6 +34,7 @@ local errors = require("ludp.errors")
 local dns = require("dns")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
+local socket_events = require("ludp.socket_events")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
 local unix_socket = require("ludp.unix_socket")
 local control = require("ludp.socket_control")
@@ -121,32 +122,9 @@ end
 
 -- ----------------------------------------------------------------- events
 
-local function emit_listening(self)
-  if not self._closed then self:emit("listening") end
-end
-
-local function emit_connect(self)
-  if not self._closed then self:emit("connect") end
-end
-
-local function emit_close(self)
-  self:emit("close")
-end
-
--- After close() nobody is told of errors but through callbacks.
-local function emit_error(self, err)
-  if not self._closed then self:emit("error", err) end
-end
-
--- A failure for an operation: to its callback, else as an 'error' event;
--- always on a later tick.
-local function report(self, cb, err)
-  if cb then
-    next_tick(cb, err)
-  elseif not self._closed then
-    next_tick(emit_error, self, err)
-  end
-end
+local emit_listening, emit_connect, emit_close, emit_error, report =
+  socket_events.emit_listening, socket_events.emit_connect,
+  socket_events.emit_close, socket_events.emit_error, socket_events.report
 
 -- The failure callback of the binding, one for all sockets (no closure
 -- per socket): onerror(self, status) for a receive error, and

@@ -24,6 +24,7 @@ local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
+local socket_events = require("ludp.socket_events")
 
 local type, format = type, string.format
 local next_tick = core.next_tick
@@ -75,30 +76,9 @@ end
 
 -- ---------------------------------------------------------------- events
 
-local function emit_listening(self)
-  if not self._closed then self:emit("listening") end
-end
-
-local function emit_connect(self)
-  if not self._closed then self:emit("connect") end
-end
-
-local function emit_close(self)
-  self:emit("close")
-end
-
-local function emit_error(self, err)
-  if not self._closed then self:emit("error", err) end
-end
-
--- A failure: to its callback, else as 'error'; on a later tick.
-local function report(self, cb, err)
-  if cb then
-    next_tick(cb, err)
-  elseif not self._closed then
-    next_tick(emit_error, self, err)
-  end
-end
+local emit_listening, emit_connect, emit_close, emit_error, report =
+  socket_events.emit_listening, socket_events.emit_connect,
+  socket_events.emit_close, socket_events.emit_error, socket_events.report
 
 -- The binding's failure callback, one for all sockets.
 local function on_failure(self, status)
