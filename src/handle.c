@@ -80,6 +80,19 @@ ludp_handle *ludp_handle_check (lua_State *L, int arg) {
   return *box;
 }
 
+int ludp_handle_set_onmessage (lua_State *L, int uv) {
+  ludp_handle_check(L, 1);
+  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TFUNCTION) {
+    luaL_argexpected(L, luaL_getmetafield(L, 2, "__call") != LUA_TNIL, 2,
+                     "function or callable");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, uv);
+  lua_pushinteger(L, 0);
+  return 1;
+}
+
 ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt) {
   ludp_handle **box;
   ludp_gc_point(L); /* the box is on the stack: it stays */

@@ -97,6 +97,11 @@ ludp_handle *ludp_handle_new (lua_State *L, const char *tname, size_t size,
 ** method is running (its metatable is upvalue 1: see ludp_handle_type). */
 ludp_handle *ludp_handle_check (lua_State *L, int arg);
 
+/* box:set_onmessage(fn) of the socket bindings (udp.c, unix_dgram.c):
+** keeps fn (a function, a callable table, or nil, which drops what
+** arrives) as user value 'uv' of the box at 1; returns 1 (status 0). */
+int ludp_handle_set_onmessage (lua_State *L, int uv);
+
 /* The open handle in the box at 'arg' if the box's metatable is the one
 ** at index 'mt', else NULL (never raises). */
 ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);

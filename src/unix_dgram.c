@@ -474,15 +474,7 @@ static int ux_recv_stop (lua_State *L) {
 
 /* u:set_onmessage(fn) -> 0, as udp.c's. */
 static int ux_set_onmessage (lua_State *L) {
-  ludp_handle_check(L, 1);
-  if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TFUNCTION) {
-    luaL_argexpected(L, luaL_getmetafield(L, 2, "__call") != LUA_TNIL, 2,
-                     "function or callable");
-    lua_pop(L, 1);
-  }
-  lua_settop(L, 2);
-  lua_setiuservalue(L, 1, UX_UV_ONMESSAGE);
-  return push_status(L, 0);
+  return ludp_handle_set_onmessage(L, UX_UV_ONMESSAGE);
 }
 
 
