@@ -125,6 +125,14 @@ local function loopback(s)
   return "127.0.0.1"
 end
 
+-- A host name for s: "localhost" on a udp4 socket only; a udp6 lookup of
+-- it can leave the machine as a DNS query where the hosts file has no
+-- ::1 line.
+local function by_name(s)
+  if s and s.type == "udp4" then return "localhost" end
+  return loopback(s)
+end
+
 function value(depth)
   local k = d.byte() % 24
   if k == 0 then return nil
@@ -310,7 +318,9 @@ function operation(depth)
     local args = {}
     for i = 1, n do args[i] = value(depth) end
     if d.byte() % 2 == 0 then           -- a well-formed call
-      args[1] = d.byte() % 2 == 0 and "localhost" or d.pick(STRINGS)
+      -- Not "localhost": its options may ask for IPv6, whose lookup of
+      -- that name can leave the machine as a DNS query.
+      args[1] = d.pick(STRINGS)
       args[n + 1], n = make_function(depth), n + 1
     end
     return function() fz.call("dns.lookup", dns.lookup, table.unpack(args, 1, n)) end
@@ -377,7 +387,7 @@ function operation(depth)
   elseif k == 2 then                    -- bind well formed
     local s = pick_socket()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
-    local address = d.byte() % 3 == 0 and "localhost" or loopback(s)
+    local address = d.byte() % 3 == 0 and by_name(s) or loopback(s)
     local path = new_path()
     return function()
       if s.type == "unix" then return fz.call("bind", s.bind, s, path, cb) end
@@ -387,7 +397,7 @@ function operation(depth)
     local s = pick_socket()
     local msg = d.byte() % 4 == 0 and value(depth) or payload()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
-    local address = d.byte() % 4 == 0 and "localhost" or loopback(s)
+    local address = d.byte() % 4 == 0 and by_name(s) or loopback(s)
     if d.byte() % 4 == 0 then         -- reply(), as to a datagram of ours
       local iface = d.byte() % 3
       return function()
