@@ -78,7 +78,8 @@ int main (int argc, char **argv) {
     }
     recv_calls++;
     received += (unsigned)n;
-    for (int i = 0; i < n; i++) iov[i].iov_len = msgs[i].msg_len;
+    for (int i = 0; i < n; i++)
+      iov[i].iov_len = msgs[i].msg_len;
     for (int off = 0; off < n;) { /* the same headers, back to each sender */
       int m = sendmmsg(fd, msgs + off, (unsigned)(n - off), 0);
       if (m < 0) {

@@ -72,13 +72,13 @@ enum { SEQ_BYTES = 8, MIN_SIZE = SEQ_BYTES, MAX_SIZE = 65507, MAX_BATCH = 256 };
 #define MAX_COUNT 200000000ULL /* datagrams or round trips per run */
 #define MAX_SECS 120.0         /* time cap of any mode */
 
-#define MAX_TARGETS 8 /* pingpong: servers measured in turn */
+#define MAX_TARGETS 8  /* pingpong: servers measured in turn */
 #define MAX_PEERS 4096 /* flood -P: source addresses 127.0.0.2 and up */
 
 typedef struct {
   const char *mode, *host, *label;
   int port, size, busy, sleep_idle, json;
-  unsigned peers; /* flood -P: 0 = one connected socket */
+  unsigned peers;                  /* flood -P: 0 = one connected socket */
   int nports, ports[MAX_TARGETS];  /* pingpong: -p PORT,PORT... */
   const char *labels[MAX_TARGETS]; /* and -l LABEL,LABEL... */
   unsigned window, batch;
@@ -200,15 +200,14 @@ static void write_seq (const config *c, unsigned char *p, uint64_t seq) {
 }
 
 /* The datagram's sequence number; 0 (never sent) if it has none. */
-static uint64_t read_seq (const config *c, const unsigned char *p,
-                          size_t len) {
+static uint64_t read_seq (const config *c, const unsigned char *p, size_t len) {
   uint64_t seq = 0;
   if (c->json) {
     const unsigned char *k = memmem(p, len, JSON_ID_KEY, 6);
     if (k == NULL || (size_t)(p + len - k) < 6 + JSON_ID_DIGITS) return 0;
     for (int i = 0; i < JSON_ID_DIGITS; i++) {
       int ch = k[6 + i];
-      int d = ch >= '0' && ch <= '9' ? ch - '0'
+      int d = ch >= '0' && ch <= '9'   ? ch - '0'
               : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
                                        : -1;
       if (d < 0) return 0;
@@ -455,26 +454,26 @@ static int flood (const config *c) {
   double pps = st.secs > 0 ? (double)st.echoed / st.secs : 0;
   uint64_t settled = st.sent -
                      st.inflight; /* in flight at the time cap: not lost */
-  printf(
-    "flood label=%s size=%d peers=%u json=%d window=%u batch=%u sent=%llu "
-    "echoed=%llu lost=%llu "
-    "loss_pct=%.4f late=%llu inflight_at_end=%llu stalls=%llu stale=%llu "
-    "malformed=%llu misrouted=%llu "
-    "refused=%llu secs=%.3f pps=%.0f mbit_s=%.1f per_sendmmsg=%.1f "
-    "per_recvmmsg=%.1f "
-    "capped=%d idle_pct=%.0f\n",
-    c->label, c->size, c->peers ? c->peers : 1, c->json, c->window, c->batch,
-    (unsigned long long)st.sent,
-    (unsigned long long)st.echoed, (unsigned long long)st.lost,
-    settled ? 100.0 * (double)st.lost / (double)settled : 0.0,
-    (unsigned long long)st.late, (unsigned long long)st.inflight,
-    (unsigned long long)st.stalls, (unsigned long long)st.stale,
-    (unsigned long long)st.malformed, (unsigned long long)st.misrouted,
-    (unsigned long long)st.refused, st.secs,
-    pps, pps * c->size * 8 / 1e6,
-    st.sendmmsg_calls ? (double)st.sent / (double)st.sendmmsg_calls : 0.0,
-    st.recvmmsg_calls ? (double)st.echoed / (double)st.recvmmsg_calls : 0.0,
-    st.capped, st.secs > 0 ? 100.0 * (double)st.idle_ns / 1e9 / st.secs : 0.0);
+  printf("flood label=%s size=%d peers=%u json=%d window=%u batch=%u sent=%llu "
+         "echoed=%llu lost=%llu "
+         "loss_pct=%.4f late=%llu inflight_at_end=%llu stalls=%llu stale=%llu "
+         "malformed=%llu misrouted=%llu "
+         "refused=%llu secs=%.3f pps=%.0f mbit_s=%.1f per_sendmmsg=%.1f "
+         "per_recvmmsg=%.1f "
+         "capped=%d idle_pct=%.0f\n",
+         c->label, c->size, c->peers ? c->peers : 1, c->json, c->window,
+         c->batch, (unsigned long long)st.sent, (unsigned long long)st.echoed,
+         (unsigned long long)st.lost,
+         settled ? 100.0 * (double)st.lost / (double)settled : 0.0,
+         (unsigned long long)st.late, (unsigned long long)st.inflight,
+         (unsigned long long)st.stalls, (unsigned long long)st.stale,
+         (unsigned long long)st.malformed, (unsigned long long)st.misrouted,
+         (unsigned long long)st.refused, st.secs, pps, pps * c->size * 8 / 1e6,
+         st.sendmmsg_calls ? (double)st.sent / (double)st.sendmmsg_calls : 0.0,
+         st.recvmmsg_calls ? (double)st.echoed / (double)st.recvmmsg_calls
+                           : 0.0,
+         st.capped,
+         st.secs > 0 ? 100.0 * (double)st.idle_ns / 1e9 / st.secs : 0.0);
   return st.echoed > 0 ? 0 : 1;
 }
 
@@ -511,7 +510,8 @@ static uint64_t one_round_trip (int fd, const config *c, unsigned char *tx,
       if (errno == ECONNREFUSED) return 0;
       fail("recv: %s", strerror(errno));
     }
-    if ((c->json || n == c->size) && read_seq(c, rx, (size_t)n) == seq) return t1 > t0 ? t1 - t0 : 1;
+    if ((c->json || n == c->size) && read_seq(c, rx, (size_t)n) == seq)
+      return t1 > t0 ? t1 - t0 : 1;
     /* an echo from an earlier, timed-out round trip: keep waiting */
   }
 }
