@@ -12,7 +12,7 @@ codes = true
 stds.ludp = {
   read_globals = {
     "setTimeout", "clearTimeout", "setInterval", "clearInterval",
-    "setImmediate", "clearImmediate",
+    "setImmediate", "clearImmediate", "console",
     process = {
       other_fields = true,
       fields = { exitCode = { read_only = false }, env = { other_fields = true,

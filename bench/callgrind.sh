@@ -62,6 +62,9 @@
 #   POOL=1               1: the production allocator (a patched copy, above);
 #                        0: the binaries as they are
 #   FIXED_TIME=1700000000  what time() returns in the server
+#   SCRIPT="examples/echo.lua"  the server script and its arguments before
+#                        the port (bench/echo_recvinfo.lua [reply]: the cost
+#                        of recvInfo)
 #   CPU=                 the CPU of the server and the load generator
 #                        (default: the last one)
 #   RESULTS=bench/results  the table and a TSV go there, callgrind's output
@@ -87,6 +90,8 @@ PEERS=${PEERS:-0}
 WINDOW=${WINDOW:-64}
 POOL=${POOL:-1}
 FIXED_TIME=${FIXED_TIME:-1700000000}
+SCRIPT=${SCRIPT:-examples/echo.lua}
+read -r -a SCRIPT_ARGV <<<"$SCRIPT"
 RESULTS=${RESULTS:-bench/results}
 CPU=${CPU:-$(($(nproc) - 1))}
 CC=${CC:-cc}
@@ -205,7 +210,7 @@ callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
   # An empty environment and a five-digit port: the same stack in every run.
   "${PIN[@]}" env -i FIXED_TIME="$FIXED_TIME" LD_PRELOAD="$ROOT/$SHIM" \
     "$VALGRIND" --tool=callgrind --callgrind-out-file="$out" \
-    "${RUN[i]}" examples/echo.lua "$(printf %05d "$port")" >"$log" 2>&1 &
+    "${RUN[i]}" "${SCRIPT_ARGV[@]}" "$(printf %05d "$port")" >"$log" 2>&1 &
   pid=$!
   STARTED+=("$pid")
   for _ in $(seq 600); do # up to 60 s for start-up under valgrind
@@ -259,7 +264,7 @@ done
 {
   echo "bench/callgrind.sh $STAMP: $(nproc) CPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $("$VALGRIND" --version)"
   echo "instructions per echoed datagram: (Ir of a $N2 - Ir of a $N1 datagram flood) / $((N2 - N1));" \
-       "$SIZE B, window $WINDOW, from ${PEERS/#0/1} peer(s); time() = $FIXED_TIME; $PINNING"
+       "$SIZE B, window $WINDOW, from ${PEERS/#0/1} peer(s); time() = $FIXED_TIME; $SCRIPT; $PINNING"
   if [ "$POOL" = 1 ]; then
     echo "allocator: the production pool (a copy of each binary, its valgrind check patched out)"
   else

@@ -31,9 +31,12 @@
 
 local core = require("ludp.core")
 local errors = require("ludp.errors")
+local dns = require("dns")
 local validators = require("ludp.validators")
 local socket_options = require("ludp.socket_options")
 local readiness = require("ludp.readiness")   -- counts binds for READY=1
+local unix_socket = require("ludp.unix_socket")
+local control = require("ludp.socket_control")
 local EventEmitter = require("events")
 
 local type, select, tostring, rawlen =
@@ -58,8 +61,8 @@ local DISCONNECTED, CONNECTING, CONNECTED = 0, 1, 2
 -- Kinds of operations in the queue.
 local SEND, CONNECT = 1, 2
 
--- What differs between the two socket types (validators checks that a
--- method's receiver has one as its _kind).
+-- What differs between the socket types (validators checks that a
+-- method's receiver has one as its _kind; "unix" is ludp/unix_socket.lua).
 local KINDS = validators.KINDS
 
 -- The options of a socket created without any (see Socket.init).
@@ -71,25 +74,18 @@ local INT_MAX = validators.INT_MAX
 local Socket = EventEmitter:extend()
 Socket.__name = "Socket"
 
-local dgram = { Socket = Socket }
+local dgram = { Socket = Socket, BlockList = require("ludp.blocklist") }
 
 
 -- ---------------------------------------------------------------- lookup
 
--- The default resolver, as Node's dns.lookup: a literal answers at once
--- (before it returns; callers defer what users see), a name goes to
--- getaddrinfo. cb(err, address, family).
+-- The default resolver is dns.lookup; a literal answers here at once
+-- (before it returns; callers defer what users see). cb(err, address,
+-- family).
 local function default_lookup(host, family, cb)
   local fam = isip(host)
   if fam ~= 0 then return cb(nil, host, fam) end
-  local r = core.getaddrinfo(host, family, function(status, ip, f)
-    if status ~= 0 then
-      cb(errors.dns(status, "getaddrinfo", host))
-    else
-      cb(nil, ip, f)
-    end
-  end)
-  if r ~= 0 then cb(errors.dns(r, "getaddrinfo", host)) end
+  dns.lookup(host, family, cb)
 end
 
 -- Whether send(msg, port, address) may take the binding's reply path
@@ -101,7 +97,8 @@ local function refresh_fast(self)
     h:set_fast(self._bind_state == BOUND
       and self._connect_state == DISCONNECTED and not self._closed
       and not self._queue and not self._busy
-      and self._lookup == default_lookup)
+      and self._lookup == default_lookup
+      and not (self._opts and self._opts.send_block))
   end
 end
 
@@ -165,7 +162,7 @@ end
 function Socket:_listeners_changed(event, stored)
   if event == "message" then
     local h = self._handle
-    if h then h:set_onmessage(stored) end
+    if h then h:set_onmessage(control.onmessage(self, stored)) end
   end
 end
 
@@ -222,6 +219,7 @@ end
 -- Sends data now; host and port are nil on a connected socket, ip is what
 -- the lookup gave for host.
 local function do_send(self, data, host, port, cb, err, ip)
+  if not err and self._opts then err = control.send_blocked(self, ip) end
   if err then return report(self, cb, err) end
   local status, bytes
   if host ~= nil and type(ip) ~= "string" then
@@ -249,6 +247,7 @@ local function do_send(self, data, host, port, cb, err, ip)
 end
 
 local function do_connect(self, op, err, ip)
+  if not err and self._opts then err = control.send_blocked(self, ip) end
   if not err then
     local r = UV_EINVAL
     if type(ip) == "string" then r = self._handle:connect(ip, op.port) end
@@ -747,6 +746,7 @@ function Socket.init(self, kind, listener)
     errors.type_error("ERR_SOCKET_BAD_TYPE",
                       "Bad socket type specified. Valid types are: udp4, udp6")
   end
+  if k.unix then return unix_socket.init(self, opts, listener) end
   -- A plain type string too: a worker's default reusePort is an option.
   local lookup_fn, kept = socket_options.parse_create(opts or NO_OPTS)
   lookup_fn = lookup_fn or default_lookup
@@ -765,6 +765,7 @@ function Socket.init(self, kind, listener)
                                    -- not nil: a present field is found
                                    -- without searching the classes)
   self._inflight = false           -- sends libuv queued (see do_send)
+  control.setup(self)
   refresh_fast(self)
   -- 12 fields with the emitter's two. A table of 9 to 16 takes 16 slots,
   -- and one more would double it: so the rest is in few fields that come
@@ -773,6 +774,7 @@ function Socket.init(self, kind, listener)
 end
 
 socket_options.install(Socket)
+unix_socket.install(Socket)
 
 -- createSocket(type_or_options[, on_message]) -> Socket
 function dgram.createSocket(kind, listener)

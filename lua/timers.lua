@@ -84,6 +84,11 @@ function Timeout:close()
   return self
 end
 
+-- `local t <close> = setTimeout(...)`: cleared at the end of the scope.
+function Timeout:__close()
+  timers.clearTimeout(self)
+end
+
 function Timeout:__tostring()
   return string.format("Timeout<%d ms%s>", self._delay,
                        self._repeat and ", repeating" or "")
@@ -174,6 +179,13 @@ function timers.clearImmediate(i)
   end
 end
 
+-- Drops every immediate waiting (ludp.test, after a failed test: they
+-- belong to it, and must not run in the next one).
+function timers._drop_immediates()
+  while first do unlink(first) end
+  if check then update_handles() end
+end
+
 function Immediate:ref()
   if self._queued and not self._ref then
     refs = refs + 1
@@ -194,6 +206,11 @@ end
 
 function Immediate:hasRef()
   return self._ref
+end
+
+-- `local i <close> = setImmediate(...)`: cleared at the end of the scope.
+function Immediate:__close()
+  timers.clearImmediate(self)
 end
 
 return timers

@@ -6,6 +6,7 @@
 local dgram = require("dgram")
 local core = require("ludp.core")
 local T = require("ludp.test")
+local errors = require("ludp.errors")
 
 describe("a buffer size option above INT_MAX", function()
   -- Before: createSocket accepted it (it is < 2^32, as Node checks), and
@@ -243,5 +244,81 @@ describe("the binding's functions called by hand", function()
       end)
     end)
     assert.equal("ab", got)
+  end)
+end)
+
+describe("the methods and options beyond Node's, with hostile arguments", function()
+  -- Each is called with values of every kind on a socket in every state
+  -- (unbound, bound, connected, paused, closed); each call works or
+  -- raises an API error, never a plain Lua error, and the loop settles.
+  local HOSTILE = table.pack(nil, true, 0, -1, 1.5, 0 / 0, math.huge, 2 ^ 63,
+                    math.mininteger, "", "x", "127.0.0.1\0x", {},
+                    { address = "127.0.0.1\0", port = 1, localAddress = 1,
+                      interface = "lo" },
+                    { address = "::1", port = 9, localAddress = "::1",
+                      interface = -1 },
+                    { address = "127.0.0.1", port = 9,
+                      localAddress = "255.255.255.255", interface = 2 ^ 40 },
+                    function() error("boom") end, io.stdout)
+  local METHODS = { "reply", "setTOS", "getTOS", "setDontFragment",
+                    "getMTU", "pause", "resume", "stats", "__close" }
+
+  local function acceptable(err)
+    return errors.is_error(err) and type(err.code) == "string"
+           and (err.code:match("^ERR_") or err.name == "SystemError")
+  end
+
+  it("raise only API errors", function()
+    local bad, calls = {}, 0
+    T.run(function(done)
+      local socks, states = {}, { "unbound", "bound", "connected", "paused",
+                                  "closed", "recvInfo", "small" }
+      local n = 0
+      local function exercise()
+        for i, s in ipairs(socks) do
+          s:on("error", function() end)
+          for _, name in ipairs(METHODS) do
+            for j = 1, HOSTILE.n do
+              local a = HOSTILE[j]
+              for k = 1, HOSTILE.n, 6 do
+                calls = calls + 1
+                local ok, err = pcall(s[name], s, a, HOSTILE[k])
+                if not ok and not acceptable(err) then
+                  bad[#bad + 1] = states[i] .. ":" .. name .. ": "
+                                  .. tostring(err)
+                end
+              end
+            end
+          end
+        end
+        setTimeout(function()
+          for _, s in ipairs(socks) do
+            if not s._closed then s:close() end
+          end
+          setTimeout(done, 5)
+        end, 5)
+      end
+      local function ready()
+        n = n + 1
+        if n == 5 then exercise() end
+      end
+      socks[1] = dgram.createSocket("udp4")
+      socks[2] = dgram.createSocket("udp6")
+      socks[3] = dgram.createSocket("udp4")
+      socks[4] = dgram.createSocket("udp4")
+      socks[5] = dgram.createSocket("udp4")
+      socks[6] = dgram.createSocket({ type = "udp6", recvInfo = true })
+      socks[7] = dgram.createSocket({ type = "udp4", maxDatagramSize = 1,
+                                      recvInfo = true })
+      socks[5]:close()
+      socks[2]:bind(0, "::1", ready)
+      socks[3]:connect(9, "127.0.0.1", ready)
+      socks[4]:pause()
+      socks[4]:bind(0, "127.0.0.1", ready)
+      socks[6]:bind(0, "::1", ready)
+      socks[7]:bind(0, "127.0.0.1", ready)
+    end, 60000)                          -- thousands of errors under ASan
+    assert.same({}, bad)
+    assert.equal(7 * #METHODS * HOSTILE.n * 3, calls)
   end)
 end)

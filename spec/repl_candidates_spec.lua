@@ -27,6 +27,9 @@ describe("ludp.complete.candidates", function()
       handle = setmetatable({}, { __index = { close = print, ref = print } }),
       _private = 1,
       string = string,
+      process = require("ludp.process"),
+      socket = require("dgram").createSocket("udp4"),
+      dgram = require("dgram"),
     }
   end)
 
@@ -57,6 +60,32 @@ describe("ludp.complete.candidates", function()
     end
     assert.is_false(has(list, "type"))        -- a field, not a method
     assert.are.same({ "bind" }, complete.candidates("sock:bi", env))
+  end)
+
+  -- Node's REPL offers an object's properties and methods, not how its
+  -- class makes instances.
+  it("offers an object's public API only, not its class's internals", function()
+    local internals = { "new", "extend", "init", "super", "EventEmitter",
+                        "defaultMaxListeners" }
+    for _, text in ipairs({ "sock:", "sock.", "process.", "process:",
+                            "socket:", "socket." }) do
+      local list = complete.candidates(text, env)
+      for _, name in ipairs(internals) do
+        assert.is_false(has(list, name), text .. name)
+      end
+      for _, name in ipairs(list) do
+        assert.is_nil(name:find("^_"), text .. name)
+      end
+      assert.is_true(has(list, "on"), text .. "on")
+    end
+    assert.is_true(has(complete.candidates("process.", env), "nextTick"))
+    assert.is_true(has(complete.candidates("socket:", env), "send"))
+    assert.is_true(has(complete.candidates("socket.", env), "type"))
+    assert.is_true(has(complete.candidates("sock.", env), "bind"))
+    -- a class itself still shows them: Socket.new, EventEmitter:extend()
+    local class = complete.candidates("dgram.Socket.", env)
+    assert.is_true(has(class, "new"))
+    assert.is_true(has(class, "extend"))
   end)
 
   it("follows __index tables of userdata-like objects and strings", function()

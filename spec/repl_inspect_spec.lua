@@ -108,3 +108,80 @@ describe("ludp.inspect of a long table", function()
     assert.is_nil(value({ 1, 2, 3 }):find("more", 1, true))
   end)
 end)
+
+-- Node's util.inspect groups the items of an array with more than 6 short
+-- ones into aligned columns (groupArrayElements); the expected texts are
+-- what Node prints for the same arrays.
+describe("ludp.inspect of a long array of short items", function()
+  local function range(a, b)
+    local t = {}
+    for i = a, b do t[#t + 1] = i end
+    return t
+  end
+
+  it("packs numbers into columns aligned to the right", function()
+    assert.are.equal(
+      "{\n" ..
+      "   0,  1,  2,  3,  4,  5,  6,  7,  8,\n" ..
+      "   9, 10, 11, 12, 13, 14, 15, 16, 17,\n" ..
+      "  18, 19, 20, 21, 22, 23, 24, 25, 26,\n" ..
+      "  27, 28, 29\n" ..
+      "}", value(range(0, 29)))
+    local s = value(range(0, 99))          -- 12 a row at most
+    assert.matches("^{\n   0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11,\n", s)
+    assert.matches("\n  96, 97, 98, 99\n}$", s)
+    assert.are.equal("{\n  1, 2, 3, 4,\n  5, 6, 7\n}", value(range(1, 7)))
+  end)
+
+  it("keeps 6 items or fewer on one line", function()
+    assert.are.equal("{ 1, 2, 3, 4, 5, 6 }", value(range(1, 6)))
+  end)
+
+  it("aligns strings to the left", function()
+    local t = {}
+    for i = 1, 10 do t[i] = ("x"):rep(i % 3 + 1) end
+    assert.are.equal(
+      '{\n' ..
+      '  "xx", "xxx", "x",\n' ..
+      '  "xx", "xxx", "x",\n' ..
+      '  "xx", "xxx", "x",\n' ..
+      '  "xx"\n' ..
+      '}', value(t))
+    local letters = {}
+    for i = 1, 26 do letters[i] = string.char(96 + i):rep(i % 5 + 1) end
+    assert.are.equal(
+      '{\n' ..
+      '  "aa",    "bbb",   "cccc",  "ddddd",\n' ..
+      '  "e",     "ff",    "ggg",   "hhhh",\n' ..
+      '  "iiiii", "j",     "kk",    "lll",\n' ..
+      '  "mmmm",  "nnnnn", "o",     "pp",\n' ..
+      '  "qqq",   "rrrr",  "sssss", "t",\n' ..
+      '  "uu",    "vvv",   "wwww",  "xxxxx",\n' ..
+      '  "y",     "zz"\n' ..
+      '}', value(letters))
+  end)
+
+  it("packs a nested array within its indentation", function()
+    assert.are.equal(
+      "{\n" ..
+      "  x = {\n" ..
+      "    10, 200, 3000, 4,\n" ..
+      "     5,   6,    7, 8,\n" ..
+      "     9,  10\n" ..
+      "  }\n" ..
+      "}", value({ x = { 10, 200, 3000, 4, 5, 6, 7, 8, 9, 10 } }))
+  end)
+
+  it("puts '... (N more)' on a row of its own", function()
+    local s = value(range(1, 150))
+    assert.matches("\n  97, 98, 99, 100,\n  %.%.%. %(50 more%)\n}$", s)
+    assert.matches("^{\n   1,  2,  3,   4,", s)
+  end)
+
+  it("leaves items of very different widths one per line", function()
+    local t = { ("y"):rep(60) }
+    for i = 2, 8 do t[i] = i end
+    local s = value(t)
+    assert.matches('^{\n  "y+",\n  2,\n  3,\n', s)
+  end)
+end)

@@ -134,6 +134,24 @@ describe("ludp -i with stdin not a terminal", function()
     assert.are.equal("42\n43\n43\n", out)
   end)
 
+  -- As Node's REPL prints the value of a line's last statement.
+  it("prints the value of statements that end with an expression", function()
+    local out, err = repl('t = {}; t.x = 1; t\nprint("a"); 2 + 2\n' ..
+                          'x = 1\ny = 2; x + y\n')
+    assert.are.equal('{ x = 1 }\na\n4\n3\n', out)
+    assert.are.equal("", err)
+  end)
+
+  -- As `let x` in Node's REPL: a top-level local stays for the next lines.
+  it("keeps a top-level local visible on the next lines", function()
+    local out, err = repl('local x = 41\nx + 1\n' ..
+                          'local function f() return x end\nf()\n' ..
+                          'x = 7; f()\nrawget(_G, "x")\n' ..
+                          'do local y = 1 end\ny\n')
+    assert.are.equal("42\n41\n7\nnil\nnil\n", out)
+    assert.are.equal("", err)
+  end)
+
   it("has dgram, events, timers and cjson as globals", function()
     local out = repl("type(dgram.createSocket), type(events.new), " ..
                      "type(timers.setTimeout), cjson.encode({ 1 })\n")

@@ -177,6 +177,43 @@ describe("the REPL on a terminal", function()
     again:expect("\n2")
   end)
 
+  it("keeps a block of several lines as one history entry, in the file too", function()
+    local t = start()
+    t:send("function double(a)\r")
+    t:expect_cursor_line(">>")
+    t:send("  return a * 2\r")
+    t:expect_cursor_line(">>")
+    line(t, "end")
+    line(t, "x = 1 -- C:\\")          -- ends with a backslash
+    t:send("\27[A\27[A")              -- Up twice: the block, whole
+    t:expect_cursor_line("end")
+    assert.matches("\n> function double%(a%)\n  return a %* 2\nend$", t:screen())
+    t:send("\r")                      -- runs again as it is
+    t:expect_cursor_line(">")
+    t:send("double(21)\r")
+    t:expect("\n42")
+    t:expect_cursor_line(">")
+    t:send("\4")
+    assert.are.equal(0, t:wait_exit())
+    local block = "function double(a)\\\n  return a * 2\\\nend\n"
+    assert.are.equal(block .. "x = 1 -- C:\\ \n" .. block .. "double(21)\n",
+                     read_file(t.home .. "/.ludp_history"))
+
+    local again = start(t.home)
+    again:send("\27[A\27[A")          -- the block, from the file
+    again:expect_cursor_line("end")
+    assert.matches("\n> function double%(a%)\n  return a %* 2\nend$",
+                   again:screen())
+    again:send("\27[A")
+    again:expect_cursor_line("> x = 1 -- C:\\")
+    again:send("\27[B")                -- Down: the block again, run
+    again:expect_cursor_line("end")
+    again:send("\r")
+    again:expect_cursor_line(">")
+    again:send("double(4)\r")
+    again:expect("\n8")
+  end)
+
   it("cancels the line being typed on Ctrl-C", function()
     local t = start()
     t:send("abc")

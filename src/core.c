@@ -36,10 +36,31 @@ static int core_hrtime (lua_State *L) {
   return 1;
 }
 
+/* core.cwd() -> status, path */
+static int core_cwd (lua_State *L) {
+  char buf[4096];
+  size_t len = sizeof buf;
+  int r = uv_cwd(buf, &len);
+  lua_pushinteger(L, r);
+  if (r != 0) return 1;
+  lua_pushlstring(L, buf, len);
+  return 2;
+}
+
+/* core.rss() -> status, bytes: the resident set size. */
+static int core_rss (lua_State *L) {
+  size_t rss = 0;
+  int r = uv_resident_set_memory(&rss);
+  lua_pushinteger(L, r);
+  lua_pushinteger(L, (lua_Integer)rss);
+  return 2;
+}
+
 /* core.exit(code): leaves at once, flushing stdio. */
 static int core_exit (lua_State *L) {
   int code = (int)luaL_optinteger(L, 1, 0);
-  fflush(NULL);
+  fflush(NULL); /* print's bytes were given before the queued ones */
+  ludp_stdio_flush();
   exit(code);
   return 0;
 }
@@ -121,6 +142,8 @@ static const luaL_Reg core_funcs[] = {
   {"errname", core_errname},
   {"strerror", core_strerror},
   {"hrtime", core_hrtime},
+  {"cwd", core_cwd},
+  {"rss", core_rss},
   {"exit", core_exit},
   {"environ", core_environ},
   {"setenv", core_setenv},
@@ -158,6 +181,10 @@ int luaopen_ludp_core (lua_State *L) {
   ludp_open_dns(L);
   ludp_open_udp(L);
   ludp_open_notify(L);
+  ludp_open_stdio(L);
+  lua_pushinteger(L, (lua_Integer)uv_hrtime()); /* process.uptime's 0 */
+  lua_setfield(L, -2, "start_time");
+  ludp_open_unix_dgram(L);
   lua_pushinteger(L, (lua_Integer)uv_os_getpid());
   lua_setfield(L, -2, "pid");
   lua_pushliteral(L, "linux");

@@ -122,6 +122,13 @@ static void on_close (uv_handle_t *h) {
   free(lh);
 }
 
+void ludp_handle_close (ludp_handle *lh) {
+  if (lh->closing) return;
+  if (lh->on_close) lh->on_close(lh);
+  lh->closing = 1;
+  uv_close(lh->h, on_close);
+}
+
 /* h:close([fn]) -> status: closes once (UV_EALREADY after that); fn
 ** runs in the close callback. */
 static int handle_close (lua_State *L) {
@@ -136,9 +143,7 @@ static int handle_close (lua_State *L) {
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
   ludp_ref_set(L, &lh->close_ref, 2);
   ludp_handle_anchor(L, lh, 1); /* alive until on_close */
-  if (lh->on_close) lh->on_close(lh);
-  lh->closing = 1;
-  uv_close(lh->h, on_close);
+  ludp_handle_close(lh);
   lua_pushinteger(L, 0);
   return 1;
 }

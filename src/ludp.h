@@ -101,6 +101,10 @@ ludp_handle *ludp_handle_check (lua_State *L, int arg);
 ** at index 'mt', else NULL (never raises). */
 ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);
 
+/* Closes the handle (no Lua call; nothing when it is closing already):
+** what h:close() does without its callback, for the core's own use. */
+void ludp_handle_close (ludp_handle *lh);
+
 /* Takes/releases the anchor that keeps the box alive (box at 'idx'). */
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx);
 void ludp_handle_unanchor (lua_State *L, ludp_handle *lh);
@@ -132,6 +136,13 @@ void ludp_open_notify (lua_State *L);
 ** to the socket 'where' names. 1 sent, 0 no socket, or a negative code. */
 int ludp_notify (const char *state);
 int ludp_notify_to (const char *where, const char *state);
+void ludp_open_stdio (lua_State *L);
+
+/* At exit (stdio.c): waits for the stdout/stderr writes in flight and
+** writes what is still queued, blocking; then forgets the Lua side. */
+void ludp_stdio_flush (void);
+void ludp_stdio_close (void);
+void ludp_open_unix_dgram (lua_State *L);
 
 /* The only symbol core.so exports. */
 __attribute__((visibility("default"))) int luaopen_ludp_core (lua_State *L);

@@ -234,9 +234,11 @@ int main (int argc, char **argv) {
   else
     code = (int)lua_tointeger(L, -1);
   fflush(stdout);
+  ludp_stdio_flush(); /* process.stdout's queue, whatever stopped the loop */
   quiet_exit_signals();
   lua_close(L); /* __gc closes every handle */
   ludp_set_state(NULL);
+  ludp_stdio_close();
   uv_run(ludp_loop(), UV_RUN_NOWAIT);
   uv_loop_close(ludp_loop());
   return code;

@@ -3,6 +3,7 @@
 ** The binding of uv_udp_t for dgram.lua, as Node's udp_wrap is for
 ** dgram.js: creation, bind, connect, queries, options and lifetime. The
 ** receive engine is udp_recv.c, sends and the reply batcher udp_send.c,
+** reply() from a local address udp_reply.c,
 ** addresses sockaddr.c.
 **
 ** The contract with Lua: core.udp(family, owner) makes a box for one
@@ -19,6 +20,8 @@
 
 #define _GNU_SOURCE /* mmsghdr in udp.h */
 #include <errno.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -301,13 +304,116 @@ static int udp_buffer_size (lua_State *L) {
 }
 
 
+/* ------------------------------------------- TOS, fragments and the MTU */
+
+/*
+** u:ip_option(name[, value]) -> status[, value]: "tos" (IP_TOS /
+** IPV6_TCLASS, 0..255), "dontfrag" (IP_MTU_DISCOVER's DO or WANT, the
+** kernel's default / IPV6_DONTFRAG) and "mtu" (IP_MTU / IPV6_MTU of a
+** connected socket, read only). With a value it sets, without it reads.
+** On an IPv6 socket the IPv4 option is set too, for its IPv4-mapped
+** peers, where the kernel takes it.
+*/
+static int udp_ip_option (lua_State *L) {
+  static const char *const names[] = {"tos", "dontfrag", "mtu", NULL};
+  ludp_handle *lh = udp_check(L);
+  int which = luaL_checkoption(L, 2, NULL, names);
+  int v6 = udp_extra_of(lh)->family == AF_INET6;
+  int set = !lua_isnoneornil(L, 3), v = 0, level, name;
+  socklen_t len = sizeof v;
+  uv_os_fd_t fd;
+  int r = uv_fileno(lh->h, &fd);
+  if (r != 0) return push_status(L, r);
+  level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  if (which == 0)
+    name = v6 ? IPV6_TCLASS : IP_TOS;
+  else if (which == 1)
+    name = v6 ? IPV6_DONTFRAG : IP_MTU_DISCOVER;
+  else
+    name = v6 ? IPV6_MTU : IP_MTU;
+  if (set) {
+    lua_Integer n = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, which != 2 && n >= 0 && n <= 255, 3, "out of range");
+    v = (int)n;
+    if (which == 1 && !v6) v = n ? IP_PMTUDISC_DO : IP_PMTUDISC_WANT;
+    if (setsockopt(fd, level, name, &v, sizeof v) != 0)
+      return push_status(L, uv_translate_sys_error(errno));
+    if (v6) { /* the IPv4 side; a socket with IPV6_V6ONLY may refuse it */
+      int v4 = which == 1 ? (n ? IP_PMTUDISC_DO : IP_PMTUDISC_WANT) : v;
+      (void)setsockopt(fd, IPPROTO_IP, which == 1 ? IP_MTU_DISCOVER : IP_TOS,
+                       &v4, sizeof v4);
+    }
+    return push_status(L, 0);
+  }
+  if (getsockopt(fd, level, name, &v, &len) != 0)
+    return push_status(L, uv_translate_sys_error(errno));
+  if (which == 1 && !v6) v = v == IP_PMTUDISC_DO;
+  lua_pushinteger(L, 0);
+  lua_pushinteger(L, v);
+  return 2;
+}
+
+
 /* ------------------------------------------------------------ counters */
+
+/* The kernel's count of datagrams it dropped for the socket: sk_drops,
+** the counter SO_RXQ_OVFL hands out with each datagram, read with
+** SO_MEMINFO: current even while nothing is read, and nothing to pay
+** per datagram. 0 before the socket exists. */
+static lua_Integer kernel_drops (ludp_handle *lh) {
+#ifdef SO_MEMINFO
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  uv_os_fd_t fd;
+  if (uv_fileno(lh->h, &fd) == 0 &&
+      getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+      len > SK_MEMINFO_DROPS * sizeof mem[0])
+    return (lua_Integer)mem[SK_MEMINFO_DROPS];
+#endif
+  (void)lh;
+  return 0;
+}
+
+/* u:stats() -> a new table of the socket's counts (see udp_counts). */
+static int udp_stats (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  const udp_counts *c = &udp_extra_of(lh)->counts;
+  lua_createtable(L, 0, 8);
+#define COUNT(field, name)                   \
+  lua_pushinteger(L, (lua_Integer)c->field); \
+  lua_setfield(L, -2, name)
+  COUNT(received, "received");
+  COUNT(received_bytes, "receivedBytes");
+  COUNT(sent, "sent");
+  COUNT(sent_bytes, "sentBytes");
+  COUNT(send_errors, "sendErrors");
+  COUNT(truncated, "truncated");
+  COUNT(blocked, "blocked");
+#undef COUNT
+  lua_pushinteger(L, kernel_drops(lh));
+  lua_setfield(L, -2, "kernelDrops");
+  return 1;
+}
+
+/* u:count(what) -> 0: counts a datagram dgram dropped ("blocked") or a
+** send it failed before the binding ("send_error"). */
+static int udp_count (lua_State *L) {
+  static const char *const what[] = {"blocked", "send_error", NULL};
+  ludp_handle *lh = ludp_handle_check(L, 1);
+  udp_counts *c = &udp_extra_of(lh)->counts;
+  if (luaL_checkoption(L, 2, NULL, what) == 0)
+    c->blocked++;
+  else
+    c->send_errors++;
+  return push_status(L, 0);
+}
+
 
 /* core.udp_paths() -> { read_lone = n, ... }: how many datagrams took
 ** each path since the start (see udp_paths in udp.h). */
 static int core_udp_paths (lua_State *L) {
   const udp_paths *p = &ludp_udp.paths;
-  lua_createtable(L, 0, 10);
+  lua_createtable(L, 0, 11);
 #define FIELD(name)            \
   lua_pushinteger(L, p->name); \
   lua_setfield(L, -2, #name)
@@ -321,6 +427,7 @@ static int core_udp_paths (lua_State *L) {
   FIELD(gso_datagrams);
   FIELD(try_send);
   FIELD(queued);
+  FIELD(reply_from);
 #undef FIELD
   return 1;
 }
@@ -348,6 +455,12 @@ static const luaL_Reg udp_methods[] = {
   {"set_membership", udp_set_membership},
   {"set_source_membership", udp_set_source_membership},
   {"buffer_size", udp_buffer_size},
+  {"ip_option", udp_ip_option},
+  {"set_recv", udp_set_recv},
+  {"set_paused", udp_set_paused},
+  {"send_from", udp_send_from},
+  {"stats", udp_stats},
+  {"count", udp_count},
   {NULL, NULL},
 };
 
@@ -357,6 +470,7 @@ void ludp_open_udp (lua_State *L) {
   ludp_handle_type(L, UDP_T, udp_methods);
   udp_recv_open(L);
   udp_send_open(L);
+  udp_reply_open(L);
   ludp_open_sockaddr(L);
   lua_pushcfunction(L, udp_new);
   lua_setfield(L, -2, "udp");

@@ -1,8 +1,9 @@
 /*
 ** udp.h
 ** Internal interface of the UDP rooms: udp.c (the binding of uv_udp_t:
-** methods, options, lifetime), udp_recv.c (the receive engine) and
-** udp_send.c (sends and the reply batcher). It holds what they share: a
+** methods, options, lifetime), udp_recv.c (the receive engine),
+** udp_send.c (sends and the reply batcher) and udp_reply.c (reply() from
+** a datagram's local address). It holds what they share: a
 ** socket's extra state after its uv_udp_t, the engine's state for the
 ** loop, and the few calls between the rooms.
 */
@@ -31,15 +32,31 @@ enum {
   UDP_NUV = UDP_UV_PEER
 };
 
+/* A socket's counts since its creation, for stats(): every path counts,
+** the sends done in C and the reply batcher's included (a UDP_SEGMENT
+** message of k segments is k datagrams). The kernel's drops are read
+** when asked for (udp_stats in udp.c). */
 typedef struct {
-  int family;             /* AF_INET / AF_INET6 requested at creation */
-  unsigned char in_batch; /* replies are batched (see udp_send_now) */
-  unsigned char fast;     /* Socket.send's reply form may be done in C */
-  unsigned char idle;     /* the last read found the socket empty */
-  unsigned char reading;  /* read_lone delivers: recv_stop waits */
-  unsigned char stopping; /* a recv_stop waits for on_recv */
-  unsigned char no_gso;   /* the kernel refused a UDP_SEGMENT send */
-  ludp_sockaddr from;     /* the last peer (UDP_UV_PEER is its string) */
+  uint64_t received, received_bytes;
+  uint64_t sent, sent_bytes, send_errors;
+  uint64_t truncated, blocked;
+} udp_counts;
+
+typedef struct {
+  int family;              /* AF_INET / AF_INET6 requested at creation */
+  unsigned char in_batch;  /* replies are batched (see udp_send_now) */
+  unsigned char fast;      /* Socket.send's reply form may be done in C */
+  unsigned char idle;      /* the last read found the socket empty */
+  unsigned char reading;   /* read_lone delivers: recv_stop waits */
+  unsigned char stopping;  /* a recv_stop waits for on_recv */
+  unsigned char no_gso;    /* the kernel refused a UDP_SEGMENT send */
+  unsigned char own_read;  /* read by read_own: recvInfo or maxDatagramSize */
+  unsigned char recv_info; /* recvInfo: each datagram's control messages */
+  unsigned char paused;    /* pause(): not reading until resume() */
+  unsigned char started;   /* recv_start was called (dgram's bind) */
+  uint16_t max_dgram;      /* maxDatagramSize, or 0: whole datagrams */
+  ludp_sockaddr from;      /* the last peer (UDP_UV_PEER is its string) */
+  udp_counts counts;
 } udp_extra;
 
 #define UDP_SIZE (sizeof(uv_udp_t) + sizeof(udp_extra))
@@ -61,6 +78,10 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 #define RECV_SLICE (64 * 1024)
 #define PENDING_MAX 64
 
+/* read_own's control buffer per datagram: IPv4 or IPv6 packet info and
+** TOS / traffic class, with room to spare. */
+#define RECV_CTL 192
+
 /* Reply batches: replies made while a receive batch is delivered. */
 #define BATCH_MAX 64
 #define BATCH_BYTES (256 * 1024)
@@ -78,6 +99,7 @@ typedef struct {
   lua_Integer gso_datagrams; /* the datagrams those carried */
   lua_Integer try_send;      /* datagrams sent with uv_udp_try_send */
   lua_Integer queued;        /* datagrams copied into libuv's queue */
+  lua_Integer reply_from;    /* Socket.reply calls done in C (udp_reply.c) */
 } udp_paths;
 
 /*
@@ -100,8 +122,24 @@ typedef struct {
         ludp_sockaddr from;
       } d[PENDING_MAX];
     } pending;
-    char *carried; /* a copy of what a failed batch left (see carry) */
-    int spare_ref; /* registry slot: the next rinfo table, or false */
+    struct {               /* what read_own read with each pending datagram */
+      ludp_sockaddr local; /* where it was sent to (family 0: unknown) */
+      int ifindex, tos;    /* its interface, TOS (-1: unknown) */
+      unsigned char truncated;
+    } info[PENDING_MAX];
+    struct { /* read_own's recvmmsg (sockets with recvInfo, a size cap) */
+      struct mmsghdr msgs[RECV_WIDTH];
+      struct iovec iov[RECV_WIDTH];
+      union {
+        char buf[RECV_CTL];
+        struct cmsghdr align;
+      } ctl[RECV_WIDTH];
+    } own;
+    ludp_sockaddr local; /* the last localAddress, string at local_ref */
+    int local_ref;       /* registry slot of that string */
+    char *carried;       /* a copy of what a failed batch left (see carry) */
+    int spare_ref;       /* registry slot: the next rinfo table, or false */
+    int info_ref;        /* the same for sockets with recvInfo */
   } recv;
   struct {              /* udp_send.c */
     ludp_handle *owner; /* the socket the batched replies leave by */
@@ -129,6 +167,7 @@ typedef struct {
     char data[BATCH_BYTES];
   } batch;
   ludp_addr_cache dst; /* the last destination parsed */
+  ludp_addr_cache src; /* the last local address a reply left from */
   udp_paths paths;
 } udp_engine;
 
@@ -151,14 +190,25 @@ int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
 /* udp_recv.c */
 int udp_recv_start (lua_State *L);
 int udp_recv_stop (lua_State *L);
+int udp_set_paused (lua_State *L);
+int udp_set_recv (lua_State *L);
 void udp_recv_close (ludp_handle *lh);
 void udp_recv_open (lua_State *L);
 
 /* udp_send.c */
+#define MAX_BUFS 64 /* pieces of one datagram */
+int udp_get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total);
+void udp_report_send_error (ludp_handle *lh, int status,
+                            const struct sockaddr *to);
+void udp_push_owners (lua_State *L);
 int udp_send (lua_State *L);
 void udp_flush (ludp_handle *lh);
 void udp_send_free (ludp_handle *lh);
 void udp_send_owner (lua_State *L, int owner, int box);
 void udp_send_open (lua_State *L);
+
+/* udp_reply.c */
+int udp_send_from (lua_State *L);
+void udp_reply_open (lua_State *L);
 
 #endif

@@ -9,10 +9,17 @@
 ** ahead and the peer's string reused while the peer stays the same.
 ** Replies made meanwhile are batched by udp_send.c; they leave when the
 ** batch has been delivered.
+**
+** A socket that asks for more than the datagrams (recvInfo: the control
+** messages of each; maxDatagramSize: a smaller slot, and MSG_TRUNC) is
+** read by read_own, its own recvmmsg with a control buffer per datagram,
+** and its rinfo gets those fields; every other socket keeps the paths
+** above, untouched. pause()/resume() stop and restart reading.
 */
 
 #define _GNU_SOURCE /* recvmsg flags, mmsghdr in udp.h */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,10 +56,16 @@ enum {
   UP_SIZE,
   UP_IPV4,
   UP_IPV6,
-  UP_COUNT = UP_IPV6
+  UP_LOCAL,
+  UP_INTERFACE,
+  UP_TOS,
+  UP_TRUNCATED,
+  UP_COUNT = UP_TRUNCATED
 };
-static const char *const up_names[] = {"address", "family", "port",
-                                       "size",    "IPv4",   "IPv6"};
+static const char *const up_names[] = {"address",      "family",    "port",
+                                       "size",         "IPv4",      "IPv6",
+                                       "localAddress", "interface", "tos",
+                                       "truncated"};
 static const char deliver_key = 0; /* its registry key, by address */
 
 /*
@@ -64,38 +77,61 @@ static const char deliver_key = 0; /* its registry key, by address */
 ** table is handed out once: a kept rinfo never changes.
 */
 
+/* The spare's registry slot for x's kind of rinfo: a socket with
+** recvInfo has its own, made with room for its three more fields, so that
+** adding them does not rehash the table. */
+static int spare_slot (const udp_extra *x) {
+  return x->recv_info ? R.info_ref : R.spare_ref;
+}
+
 /* Pushes a table for rinfo: the spare when there is one, else a new one. */
-static void push_rinfo_table (lua_State *L) {
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+static void push_rinfo_table (lua_State *L, const udp_extra *x) {
+  int slot = spare_slot(x);
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
     lua_pushboolean(L, 0);
-    lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref); /* handed out: once */
+    lua_rawseti(L, LUA_REGISTRYINDEX, slot); /* handed out: once */
     return;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, x->recv_info ? 8 : 4);
 }
 
+/* Pushes the key in upvalue 'up', for a rawset once its value follows. */
+#define KEY(L, up) lua_pushvalue(L, lua_upvalueindex(up))
+
 /* Makes the spare if it was handed out; called from deliver_batch. */
-static void make_spare (lua_State *L) {
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.spare_ref) == LUA_TTABLE) {
+static void make_spare (lua_State *L, const udp_extra *x) {
+  int slot = spare_slot(x);
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 4);
-  lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
+  lua_createtable(L, 0, x->recv_info ? 8 : 4);
+  KEY(L, UP_ADDRESS);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
   lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
+  KEY(L, UP_FAMILY);
   lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
   lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_PORT));
+  KEY(L, UP_PORT);
   lua_pushinteger(L, 0);
   lua_rawset(L, -3);
-  lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
+  KEY(L, UP_SIZE);
   lua_pushinteger(L, 0);
   lua_rawset(L, -3);
-  lua_rawseti(L, LUA_REGISTRYINDEX, R.spare_ref);
+  if (x->recv_info) {
+    KEY(L, UP_LOCAL);
+    lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
+    lua_rawset(L, -3);
+    KEY(L, UP_INTERFACE);
+    lua_pushinteger(L, 0);
+    lua_rawset(L, -3);
+    KEY(L, UP_TOS);
+    lua_pushinteger(L, 0);
+    lua_rawset(L, -3);
+  }
+  lua_rawseti(L, LUA_REGISTRYINDEX, slot);
 }
 
 /* Pushes the address string of peer 'sa', reusing the last one (the
@@ -116,7 +152,7 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
 static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   const struct sockaddr *from = &P.d[i].from.sa;
   lua_pushlstring(L, P.d[i].base, P.d[i].len);
-  push_rinfo_table(L); /* fields in rinfo's order: see make_spare */
+  push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, x, from);
   lua_rawset(L, -3);
@@ -129,6 +165,46 @@ static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
   lua_pushinteger(L, (lua_Integer)P.d[i].len);
   lua_rawset(L, -3);
+}
+
+/* Pushes the string of local address 'sa', the last one again when it is
+** the same (a server mostly hears on one or two addresses). */
+static void push_local (lua_State *L, const struct sockaddr *sa) {
+  if (ludp_sockaddr_same_ip(&R.local.sa, sa)) {
+    if (lua_rawgeti(L, LUA_REGISTRYINDEX, R.local_ref) == LUA_TSTRING) return;
+    lua_pop(L, 1);
+  }
+  ludp_push_ip(L, sa);
+  memcpy(&R.local, sa, ludp_sockaddr_len(sa));
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, LUA_REGISTRYINDEX, R.local_ref);
+}
+
+/* Adds what read_own read with datagram i to the rinfo table on top (a
+** field the kernel did not give is nil: the spare has it). */
+static void push_info (lua_State *L, udp_extra *x, unsigned i) {
+  if (x->recv_info) {
+    KEY(L, UP_LOCAL);
+    if (R.info[i].local.sa.sa_family != 0)
+      push_local(L, &R.info[i].local.sa);
+    else
+      lua_pushnil(L);
+    lua_rawset(L, -3);
+    KEY(L, UP_INTERFACE);
+    lua_pushinteger(L, R.info[i].ifindex);
+    lua_rawset(L, -3);
+    KEY(L, UP_TOS);
+    if (R.info[i].tos >= 0)
+      lua_pushinteger(L, R.info[i].tos);
+    else
+      lua_pushnil(L);
+    lua_rawset(L, -3);
+  }
+  if (R.info[i].truncated) {
+    KEY(L, UP_TRUNCATED);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+  }
 }
 
 
@@ -174,6 +250,7 @@ static int deliver_batch (lua_State *L) {
       lua_pop(L, 1);
     else {
       push_datagram(L, x, i);
+      if (x->own_read) push_info(L, x, i);
       ludp_udp.paths.delivered++;
       lua_call(L, 2, 0);
     }
@@ -181,7 +258,7 @@ static int deliver_batch (lua_State *L) {
   }
   udp_flush(lh); /* the replies first: what follows is not on their way */
   collect_ahead(L);
-  make_spare(L);
+  make_spare(L, x);
   return 0;
 }
 
@@ -297,6 +374,8 @@ static int read_lone (ludp_handle *lh) {
   x->reading = 1;
   if (n >= 0) {
     ludp_udp.paths.read_lone++;
+    x->counts.received++;
+    x->counts.received_bytes += (uint64_t)n;
     P.lh = lh;
     P.d[0].base = R.buf;
     P.d[0].len = (size_t)n;
@@ -311,6 +390,103 @@ static int read_lone (ludp_handle *lh) {
   return n >= 0 && can_deliver(lh) && !x->stopping;
 }
 
+/* Fills R.info[i] from the control messages of message m. */
+static void parse_info (unsigned i, struct msghdr *m) {
+  struct cmsghdr *cm;
+  R.info[i].local.sa.sa_family = 0;
+  R.info[i].ifindex = 0;
+  R.info[i].tos = -1;
+  R.info[i].truncated = (m->msg_flags & MSG_TRUNC) != 0;
+  for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
+    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      struct sockaddr_in *a = &R.info[i].local.in4;
+      memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+      memset(a, 0, sizeof *a);
+      a->sin_family = AF_INET;
+      a->sin_addr = pi.ipi_addr;
+      R.info[i].ifindex = pi.ipi_ifindex;
+    }
+    else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+      struct in6_pktinfo pi;
+      struct sockaddr_in6 *a = &R.info[i].local.in6;
+      memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+      memset(a, 0, sizeof *a);
+      a->sin6_family = AF_INET6;
+      a->sin6_addr = pi.ipi6_addr;
+      if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+        a->sin6_scope_id = pi.ipi6_ifindex;
+      R.info[i].ifindex = (int)pi.ipi6_ifindex;
+    }
+    else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS)
+      R.info[i].tos = *(unsigned char *)CMSG_DATA(cm);
+    else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_TCLASS) {
+      int tc;
+      memcpy(&tc, CMSG_DATA(cm), sizeof tc);
+      R.info[i].tos = tc & 0xff;
+    }
+  }
+}
+
+/*
+** Reads a socket with recvInfo or maxDatagramSize: recvmmsg into slots of
+** its size, with a control buffer each, and delivers each batch, a few
+** batches per wake-up at most (as libuv's own reading, so that a flood on
+** one socket does not starve the others). on_alloc then hands libuv an
+** empty buffer: libuv reads nothing itself, and calls on_recv, where a
+** recv_stop made meanwhile takes effect (see read_lone).
+*/
+#define OWN_ROUNDS 4
+
+static void read_own (ludp_handle *lh) {
+  udp_extra *x = udp_extra_of(lh);
+  size_t slot = x->max_dgram ? x->max_dgram : RECV_SLICE;
+  int rounds = OWN_ROUNDS;
+  uv_os_fd_t fd;
+  if (P.n > 0) deliver(P.lh); /* what another socket left */
+  if (P.n > 0 || !can_deliver(lh) || uv_fileno(lh->h, &fd) != 0) return;
+  x->reading = 1;
+  while (rounds-- > 0 && can_deliver(lh) && !x->stopping && !x->paused) {
+    unsigned i, k;
+    int n;
+    for (i = 0; i < RECV_WIDTH; i++) {
+      struct msghdr *m = &R.own.msgs[i].msg_hdr;
+      R.own.iov[i].iov_base = R.buf + i * slot;
+      R.own.iov[i].iov_len = slot;
+      m->msg_name = &P.d[i].from;
+      m->msg_namelen = sizeof P.d[i].from;
+      m->msg_iov = &R.own.iov[i];
+      m->msg_iovlen = 1;
+      m->msg_control = x->recv_info ? R.own.ctl[i].buf : NULL;
+      m->msg_controllen = x->recv_info ? sizeof R.own.ctl[i].buf : 0;
+      m->msg_flags = 0;
+    }
+    do
+      n = recvmmsg(fd, R.own.msgs, RECV_WIDTH, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        report_recv_failure(lh, uv_translate_sys_error(errno));
+      break;
+    }
+    for (k = 0; k < (unsigned)n; k++) {
+      P.d[k].base = R.buf + k * slot;
+      P.d[k].len = R.own.msgs[k].msg_len;
+      parse_info(k, &R.own.msgs[k].msg_hdr);
+      x->counts.received++;
+      x->counts.received_bytes += P.d[k].len;
+      x->counts.truncated += R.info[k].truncated;
+    }
+    ludp_udp.paths.read_mmsg += n;
+    P.lh = lh;
+    P.n = (unsigned)n;
+    P.next = 0;
+    deliver(lh);
+    if (P.n > 0 || (unsigned)n < RECV_WIDTH) break; /* carried, or empty */
+  }
+  x->reading = 0;
+}
+
 static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   ludp_handle *lh = h->data;
   udp_extra *x = udp_extra_of(lh);
@@ -318,6 +494,10 @@ static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->base = NULL;
   buf->len = 0;
   if (ludp_failed()) return; /* the loop stops: read on when run again */
+  if (x->own_read) {
+    read_own(lh);
+    return;
+  }
   if (R.drained == (uv_udp_t *)h) {
     R.drained = NULL;
     x->idle = 1;
@@ -339,6 +519,8 @@ static void add_pending (ludp_handle *lh, const uv_buf_t *buf, ssize_t nread,
                          const struct sockaddr *addr) {
   if (P.n > 0 && (P.lh != lh || P.n == PENDING_MAX)) deliver(P.lh);
   ludp_udp.paths.read_mmsg++;
+  udp_extra_of(lh)->counts.received++;
+  udp_extra_of(lh)->counts.received_bytes += (uint64_t)nread;
   P.lh = lh;
   P.d[P.n].base = buf->base;
   P.d[P.n].len = (size_t)nread;
@@ -376,23 +558,63 @@ static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 
 /* ------------------------------------------------------------- methods */
 
+/* Asks the kernel for the control messages behind recvInfo: packet info
+** and TOS; on an IPv6 socket also the TOS of IPv4 datagrams (mapped). */
+static int enable_info (ludp_handle *lh) {
+  int on = 1;
+  uv_os_fd_t fd;
+  if (uv_fileno(lh->h, &fd) != 0) return 0; /* no socket: nothing to ask */
+  if (udp_extra_of(lh)->family == AF_INET6) {
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) != 0 ||
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof on) != 0)
+      return uv_translate_sys_error(errno);
+    (void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on);
+    return 0;
+  }
+  if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on) != 0)
+    return uv_translate_sys_error(errno);
+  return 0;
+}
+
+/* Starts libuv's reading; 0 when it reads (or already did). */
+static int start_reading (ludp_handle *lh) {
+  udp_extra *x = udp_extra_of(lh);
+  int r = uv_udp_recv_start(udp_of(lh), on_alloc, on_recv);
+  if (r == 0 || r == UV_EALREADY) {
+    x->stopping = 0; /* a stop asked for meanwhile is undone */
+    if (r == 0) x->idle = 1;
+    r = 0;
+  }
+  return r;
+}
+
+/* Stops reading; what was read already is still delivered. */
+static int stop_reading (ludp_handle *lh) {
+  udp_extra *x = udp_extra_of(lh);
+  if (x->reading) { /* libuv is in on_alloc: on_recv stops it */
+    x->stopping = 1;
+    return 0;
+  }
+  return uv_udp_recv_stop(udp_of(lh));
+}
+
 /*
 ** u:recv_start(onerror) -> status. Anchors the box until close. Each
 ** datagram goes to the function set_onmessage gave; a failure calls
-** onerror(owner, status).
+** onerror(owner, status). A paused socket starts reading at resume.
 */
 int udp_recv_start (lua_State *L) {
   ludp_handle *lh = udp_check(L);
   udp_extra *x = udp_extra_of(lh);
-  int r;
+  int r = 0;
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  r = uv_udp_recv_start(udp_of(lh), on_alloc, on_recv);
-  if (r == 0 || r == UV_EALREADY) {
-    x->stopping = 0; /* a stop asked for meanwhile is undone */
-    if (r == 0) x->idle = 1;
+  if (x->recv_info) r = enable_info(lh);
+  if (r == 0 && !x->paused) r = start_reading(lh);
+  if (r == 0) {
+    x->started = 1;
     ludp_ref_set(L, &lh->cb_ref, 2);
     ludp_handle_anchor(L, lh, 1);
-    r = 0;
   }
   lua_pushinteger(L, r);
   return 1;
@@ -404,12 +626,37 @@ int udp_recv_stop (lua_State *L) {
   udp_extra *x = udp_extra_of(lh);
   x->in_batch = 0;              /* replies go now, one by one */
   if (P.lh == lh) P.next = P.n; /* nothing more */
-  if (x->reading) {             /* libuv is in on_alloc: on_recv stops it */
-    x->stopping = 1;
-    lua_pushinteger(L, 0);
-    return 1;
+  x->started = 0;
+  lua_pushinteger(L, stop_reading(lh));
+  return 1;
+}
+
+/* u:set_paused(flag) -> status: pause() and resume(). Reading stops or
+** starts again when the socket reads (recv_start ran); before that the
+** flag waits for it. */
+int udp_set_paused (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  udp_extra *x = udp_extra_of(lh);
+  int pause = lua_toboolean(L, 2), r = 0;
+  if (pause != x->paused) {
+    x->paused = (unsigned char)pause;
+    if (x->started) r = pause ? stop_reading(lh) : start_reading(lh);
   }
-  lua_pushinteger(L, uv_udp_recv_stop(udp_of(lh)));
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+/* u:set_recv(recv_info, max_size) -> status: createSocket's recvInfo and
+** maxDatagramSize (1..65535; 65535: whole datagrams), before the bind. */
+int udp_set_recv (lua_State *L) {
+  ludp_handle *lh = udp_check(L);
+  udp_extra *x = udp_extra_of(lh);
+  lua_Integer max = luaL_optinteger(L, 3, 65535);
+  luaL_argcheck(L, max >= 1 && max <= 65535, 3, "size out of range");
+  x->recv_info = (unsigned char)lua_toboolean(L, 2);
+  x->max_dgram = (uint16_t)(max == 65535 ? 0 : max);
+  x->own_read = x->recv_info || x->max_dgram != 0;
+  lua_pushinteger(L, 0);
   return 1;
 }
 
@@ -429,4 +676,8 @@ void udp_recv_open (lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushboolean(L, 0);
   R.spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  R.local_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  R.info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

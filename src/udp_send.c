@@ -8,7 +8,8 @@
 ** its string kept alive rather than copied; the batch leaves with one
 ** sendmmsg when the receive batch has been delivered, or before anything
 ** else is done with the socket, replies in a row to one peer as one
-** UDP_SEGMENT message.
+** UDP_SEGMENT message. Each path counts what it sent and what failed in
+** the socket's counts. (reply() with recvInfo: udp_reply.c.)
 */
 
 #define _GNU_SOURCE /* sendmmsg */
@@ -32,6 +33,7 @@ typedef struct {
   int cb_ref;       /* cb(status), or LUA_NOREF */
   int batched;      /* a batched reply: a failure is an 'error' */
   ludp_sockaddr to; /* its destination, for that error */
+  size_t len;       /* its bytes, for the counts */
   char data[1];
 } send_req;
 
@@ -44,9 +46,10 @@ typedef struct {
 ** tick: never inside the call that flushed. Whoever calls this from a
 ** libuv callback runs the tick queue after it.
 */
-static void report_send_error (ludp_handle *lh, int status,
-                               const struct sockaddr *to) {
+void udp_report_send_error (ludp_handle *lh, int status,
+                            const struct sockaddr *to) {
   lua_State *L = lh->L;
+  udp_extra_of(lh)->counts.send_errors++;
   if (B.exiting || !udp_push_onerror(L, lh)) return;
   lua_pushinteger(L, status);
   lua_pushliteral(L, "send");
@@ -58,6 +61,16 @@ static void report_send_error (ludp_handle *lh, int status,
 static void on_send (uv_udp_send_t *req, int status) {
   send_req *sr = req->data;
   ludp_handle *lh = sr->lh;
+  if (!lh->collected) {
+    udp_counts *c = &udp_extra_of(lh)->counts;
+    if (status >= 0) {
+      c->sent++;
+      c->sent_bytes += sr->len;
+    }
+    else if (status != UV_ECANCELED &&
+             (sr->cb_ref != LUA_NOREF || !sr->batched))
+      c->send_errors++; /* report_send_error counts the batched ones */
+  }
   if (sr->cb_ref != LUA_NOREF && !lh->collected) {
     lua_State *L = lh->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sr->cb_ref);
@@ -66,7 +79,7 @@ static void on_send (uv_udp_send_t *req, int status) {
     ludp_call(L, 1);
   }
   else if (sr->batched && status < 0 && status != UV_ECANCELED) {
-    report_send_error(lh, status, &sr->to.sa);
+    udp_report_send_error(lh, status, &sr->to.sa);
     if (!lh->collected && lh->L != NULL) ludp_after_callback(lh->L);
   }
   free(sr);
@@ -90,6 +103,7 @@ static int queue_copy (ludp_handle *lh, const uv_buf_t *bufs, int n,
   sr->lh = lh;
   sr->cb_ref = LUA_NOREF;
   sr->batched = 0;
+  sr->len = total;
   if (sa != NULL) memcpy(&sr->to, sa, ludp_sockaddr_len(sa));
   r = uv_udp_send(&sr->req, udp_of(lh), &one, 1, sa, on_send);
   if (r != 0) {
@@ -120,10 +134,14 @@ static int send_mmsg (uv_os_fd_t fd, struct mmsghdr *msgs, unsigned n) {
 ** still go.
 */
 static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
+  udp_counts *c = &udp_extra_of(lh)->counts;
   while (i < n) {
     int r = send_mmsg(fd, B.msgs + i, n - i);
     if (r > 0) {
-      i += (unsigned)r;
+      unsigned end = i + (unsigned)r;
+      c->sent += (unsigned)r;
+      for (; i < end; i++)
+        c->sent_bytes += B.aux[i].iov.iov_len;
       continue;
     }
     if ((errno == EAGAIN || errno == EWOULDBLOCK) && B.exiting) {
@@ -140,11 +158,11 @@ static void send_each (ludp_handle *lh, uv_os_fd_t fd, unsigned i, unsigned n) {
         if (q == 0)
           sr->batched = 1;
         else
-          report_send_error(lh, q, &B.aux[i].to.sa);
+          udp_report_send_error(lh, q, &B.aux[i].to.sa);
       }
       break;
     }
-    report_send_error(lh, uv_translate_sys_error(errno), &B.aux[i].to.sa);
+    udp_report_send_error(lh, uv_translate_sys_error(errno), &B.aux[i].to.sa);
     i++; /* that one is lost: say so, go on */
   }
 }
@@ -206,13 +224,18 @@ static void gso_message (unsigned g, unsigned i, unsigned c) {
   GSO.count[g] = c;
 }
 
-static void count_gso (unsigned k, unsigned sent) {
-  unsigned j;
-  for (j = k; j < k + sent; j++)
+static void count_gso (udp_counts *c, unsigned k, unsigned sent) {
+  unsigned j, d;
+  for (j = k; j < k + sent; j++) {
+    unsigned first = GSO.first[j];
+    c->sent += GSO.count[j]; /* a run of k segments is k datagrams */
+    for (d = first; d < first + GSO.count[j]; d++)
+      c->sent_bytes += B.aux[d].iov.iov_len;
     if (GSO.count[j] > 1) {
       PATHS.gso_sends++;
       PATHS.gso_datagrams += GSO.count[j];
     }
+  }
 }
 
 static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
@@ -226,7 +249,7 @@ static void send_runs (ludp_handle *lh, uv_os_fd_t fd, unsigned n) {
   while (k < g) {
     int r = send_mmsg(fd, GSO.msgs + k, g - k);
     if (r > 0) {
-      count_gso(k, (unsigned)r);
+      count_gso(&udp_extra_of(lh)->counts, k, (unsigned)r);
       k += (unsigned)r;
       continue;
     }
@@ -332,10 +355,8 @@ void udp_send_free (ludp_handle *lh) {
 
 /* ---------------------------------------------------------------- send */
 
-#define MAX_BUFS 64
-
 /* Fills 'bufs' from a string or an array of strings at 'i'; returns count. */
-static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
+int udp_get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
   size_t len;
   const char *s;
   int n, k;
@@ -363,7 +384,12 @@ static int get_bufs (lua_State *L, int i, uv_buf_t *bufs, size_t *total) {
 static int try_send (ludp_handle *lh, const uv_buf_t *bufs, int n,
                      const struct sockaddr *sa) {
   int r = uv_udp_try_send(udp_of(lh), bufs, (unsigned)n, sa);
-  if (r >= 0) PATHS.try_send++;
+  if (r >= 0) {
+    udp_counts *c = &udp_extra_of(lh)->counts;
+    PATHS.try_send++;
+    c->sent++;
+    c->sent_bytes += (uint64_t)r;
+  }
   return r;
 }
 
@@ -402,7 +428,7 @@ int udp_send (lua_State *L) {
   size_t total;
   send_req *sr;
   int n, r;
-  n = get_bufs(L, 2, bufs, &total);
+  n = udp_get_bufs(L, 2, bufs, &total);
   if (!lua_isnil(L, 3) && (r = udp_arg_addr(L, lh, 3, &sa)) != 0) {
     lua_pushinteger(L, r);
     return 1;
@@ -416,12 +442,14 @@ int udp_send (lua_State *L) {
     return 2;
   }
   if (r != UV_EAGAIN && r != UV_ENOSYS) {
+    udp_extra_of(lh)->counts.send_errors++;
     lua_pushinteger(L, r);
     return 1;
   }
   /* The kernel is full or sends are queued: queue a copy, in order. */
   r = queue_copy(lh, bufs, n, total, sa, &sr);
   if (r != 0) {
+    udp_extra_of(lh)->counts.send_errors++;
     lua_pushinteger(L, r);
     return 1;
   }
@@ -504,6 +532,10 @@ static int core_socket_send (lua_State *L) {
   return 1;
 }
 
+void udp_push_owners (lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key);
+}
+
 /* Records that the box at 'box' was made for the owner at 'owner'. */
 void udp_send_owner (lua_State *L, int owner, int box) {
   owner = lua_absindex(L, owner);
@@ -513,6 +545,27 @@ void udp_send_owner (lua_State *L, int owner, int box) {
   lua_pushvalue(L, box);
   lua_rawset(L, -3);
   lua_pop(L, 1);
+}
+
+/* core.udp_owners() -> { owner, ... }: the owners (see core.udp) whose
+** handle is still open, in no order. For ludp.test, which closes through
+** the owners (dgram's Socket:close) what a failed test left open. */
+static int core_udp_owners (lua_State *L) {
+  lua_Integer n = 0;
+  lua_settop(L, 0);
+  lua_newtable(L);                                /* 1: the result */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key); /* 2: owner -> box */
+  luaL_getmetatable(L, "ludp.udp");               /* 3 */
+  lua_pushnil(L);
+  while (lua_next(L, 2) != 0) {
+    if (ludp_handle_test(L, -1, 3) != NULL) {
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, 1, ++n);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1);
+  return 1;
 }
 
 /*
@@ -539,4 +592,6 @@ void udp_send_open (lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &owners_key);
   lua_pushcfunction(L, core_socket_send);
   lua_setfield(L, -2, "socket_send");
+  lua_pushcfunction(L, core_udp_owners);
+  lua_setfield(L, -2, "udp_owners");
 }

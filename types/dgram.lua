@@ -3,8 +3,8 @@
 -- UDP/datagram sockets. With this file on "workspace.library", `sock:`
 -- completes the methods below and their arguments are type-checked.
 
----@alias dgram.SocketType "udp4"|"udp6"
----@alias dgram.Family "IPv4"|"IPv6"
+---@alias dgram.SocketType "udp4"|"udp6"|"unix"
+---@alias dgram.Family "IPv4"|"IPv6"|"unix"
 ---A datagram: a string, or an array of strings sent as one datagram.
 ---@alias dgram.Message string|string[]
 ---@alias dgram.SendCallback fun(err: ludp.Error?, bytes: integer?)
@@ -24,6 +24,10 @@
 ---@field recvBufferSize? integer SO_RCVBUF, set at bind
 ---@field sendBufferSize? integer SO_SNDBUF, set at bind
 ---@field lookup? fun(hostname: string, family: 4|6, cb: dgram.LookupCallback) resolver for every address
+---@field recvInfo? boolean rinfo gets localAddress, interface, tos; reply() answers from localAddress
+---@field maxDatagramSize? integer 1..65535: longer datagrams arrive cut, rinfo.truncated
+---@field receiveBlockList? table a dgram.BlockList: datagrams from it are dropped and counted
+---@field sendBlockList? table a dgram.BlockList: sends to it fail with ERR_IP_BLOCKED
 
 ---@class dgram.BindOptions
 ---@field port? integer 0..65535; 0: any free port
@@ -39,6 +43,21 @@
 ---Where a datagram came from.
 ---@class dgram.RemoteInfo: dgram.AddressInfo
 ---@field size integer bytes in the datagram
+---@field localAddress? string recvInfo: the address it was sent to
+---@field interface? integer recvInfo: the index of the interface it came in on
+---@field tos? integer recvInfo: its TOS byte / traffic class
+---@field truncated? true longer than maxDatagramSize: cut
+
+---What a socket counted since it was created (Socket:stats()).
+---@class dgram.Stats
+---@field received integer
+---@field receivedBytes integer
+---@field sent integer
+---@field sentBytes integer
+---@field sendErrors integer
+---@field truncated integer
+---@field blocked integer
+---@field kernelDrops integer the kernel's drops for the socket (receive buffer full)
 
 ---A UDP socket, made by dgram.createSocket. An EventEmitter.
 ---@class dgram.Socket: events.EventEmitter
@@ -147,6 +166,41 @@ function Socket:getSendQueueSize() end
 ---@return integer
 function Socket:getSendQueueCount() end
 
+---Sends `msg` to rinfo.address/port; with recvInfo, from rinfo.localAddress
+---and its interface.
+---@param msg dgram.Message
+---@param rinfo dgram.RemoteInfo
+---@param callback? dgram.SendCallback
+function Socket:reply(msg, rinfo, callback) end
+
+---IP_TOS / IPV6_TCLASS, 0..255; returns tos.
+---@param tos integer
+---@return integer
+function Socket:setTOS(tos) end
+
+---@return integer
+function Socket:getTOS() end
+
+---Don't-fragment: an oversize datagram then fails with EMSGSIZE.
+---@param flag boolean
+function Socket:setDontFragment(flag) end
+
+---The path MTU of a connected socket.
+---@return integer
+function Socket:getMTU() end
+
+---Stops reading; datagrams wait in the kernel's buffer.
+---@return dgram.Socket
+function Socket:pause() end
+
+---Reads again after pause().
+---@return dgram.Socket
+function Socket:resume() end
+
+---A new table of the socket's counts.
+---@return dgram.Stats
+function Socket:stats() end
+
 ---Keeps the process running while the socket is open (the default).
 ---@return dgram.Socket
 function Socket:ref() end
@@ -171,10 +225,41 @@ function Socket:on(event, listener) end
 ---@overload fun(self: dgram.Socket, event: "error", listener: fun(err: ludp.Error)): dgram.Socket
 function Socket:once(event, listener) end
 
+---Node's net.BlockList: addresses, ranges and subnets, IPv4 and IPv6.
+---@class dgram.BlockList
+---@field rules string[] a new array, newest rule first
+local BlockList = {}
+
+---@param address string
+---@param family? "ipv4"|"ipv6" default "ipv4", any case
+function BlockList:addAddress(address, family) end
+
+---@param start string
+---@param finish string the range's last address (Node's `end`)
+---@param family? "ipv4"|"ipv6"
+function BlockList:addRange(start, finish, family) end
+
+---@param network string
+---@param prefix integer 0..32 (IPv4) or 0..128 (IPv6)
+---@param family? "ipv4"|"ipv6"
+function BlockList:addSubnet(network, prefix, family) end
+
+---@param address string
+---@param family? "ipv4"|"ipv6"
+---@return boolean
+function BlockList:check(address, family) end
+
+---@class dgram.BlockListClass
+---@field new fun(): dgram.BlockList
+---@field isBlockList fun(value: any): boolean
+
 ---@class dgram
+---@field BlockList dgram.BlockListClass
 local dgram = {}
 
----Makes a UDP socket. `callback` is added as a 'message' listener.
+---Makes a UDP socket, or a Unix datagram socket (type "unix": bind(path),
+---send(msg, path), connect(path); a path "@name" is an abstract name).
+---`callback` is added as a 'message' listener.
 ---@param type_or_options dgram.SocketType|dgram.SocketOptions
 ---@param callback? fun(msg: string, rinfo: dgram.RemoteInfo)
 ---@return dgram.Socket

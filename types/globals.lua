@@ -7,6 +7,10 @@
 ---@type ludp.Process
 process = {}
 
+---Node's console: log, info, debug (stdout), warn, error (stderr).
+---@type ludp.Console
+console = {}
+
 ---Calls `callback(...)` once after `ms` milliseconds (at least 1).
 ---@param callback function
 ---@param ms? number

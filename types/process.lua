@@ -19,11 +19,50 @@
 ---@field argv string[] { execPath, script, args... }
 ---@field execPath string the ludp being run
 ---@field env table<string, string> the environment; assigning sets it, nil unsets
----@field stdout file*
----@field stderr file*
----@field stdin file*
+---@field stdout ludp.WriteStream written in order, never blocking the loop
+---@field stderr ludp.WriteStream
+---@field stdin ludp.ReadStream 'data', 'line', 'end' on the loop
+---@field argv0 string the host's name as started
+---@field title string "ludp"
 ---@field hrtime ludp.Hrtime
 local process = {}
+
+---@class ludp.WriteStream: events.EventEmitter
+---@field fd integer 1 or 2
+---@field isTTY boolean
+local WriteStream = {}
+
+---Queues `chunk`; returns false once 16 KiB wait ('drain' follows).
+---@param chunk string
+---@param callback? fun(err: table?) once written
+---@return boolean
+function WriteStream:write(chunk, callback) end
+
+---@class ludp.ReadStream: events.EventEmitter
+---@field fd integer 0
+---@field isTTY boolean
+local ReadStream = {}
+
+---Stops reading: the loop is no longer held. Returns the stream.
+---@return ludp.ReadStream
+function ReadStream:pause() end
+
+---Reads again. Returns the stream.
+---@return ludp.ReadStream
+function ReadStream:resume() end
+
+---@return boolean
+function ReadStream:isPaused() end
+
+---Seconds since the process started.
+---@return number
+function process.uptime() end
+
+---@return string
+function process.cwd() end
+
+---@return { rss: integer, heapUsed: integer, heapTotal: integer, external: integer, arrayBuffers: integer }
+function process.memoryUsage() end
 
 ---@class ludp.Hrtime
 ---@overload fun(previous?: integer[]): integer[] { seconds, nanoseconds }

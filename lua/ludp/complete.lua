@@ -17,11 +17,22 @@ local sort = table.sort
 -- Completion offers the names that print bare as keys (ludp.inspect).
 local is_identifier = inspect.is_identifier
 
+-- A class (events.lua's): a table that is its instances' __index.
+local function is_class(t)
+  return type(t) == "table" and rawget(t, "__index") == t
+end
+
+-- What a class holds to make instances, not for its instances to use.
+local CLASS_ONLY = { new = true, extend = true, init = true }
+
 -- Names visible on 'v': its own fields (a table) and those of the tables
--- its metatables' __index chain leads to (a class, its parent...).
+-- its metatables' __index chain leads to (a class, its parent...). What an
+-- object (a socket, process) inherits is its methods, as in Node: not the
+-- class's own fields (new, extend, init, the classes it names, statics
+-- such as defaultMaxListeners); a class itself shows them all.
 local function collect(v, into, methods_only)
   local seen = {}
-  local function add(t)
+  local function add(t, inherited)
     if type(t) ~= "table" or seen[t] then return end
     seen[t] = true
     for k, f in next, t do
@@ -29,18 +40,21 @@ local function collect(v, into, methods_only)
         local callable = type(f) == "function"
           or (type(getmetatable(f)) == "table"
               and rawget(getmetatable(f), "__call") ~= nil)
-        if not methods_only or callable then into[k] = true end
+        local wanted = callable or not (methods_only or inherited)
+        if inherited and (CLASS_ONLY[k] or is_class(f)) then wanted = false end
+        if wanted then into[k] = true end
       end
     end
   end
-  add(v)
+  add(v, false)
+  local object = not is_class(v)
   local cur = v
   for _ = 1, 16 do
     local mt = getmetatable(cur)
     if type(mt) ~= "table" then break end
     local idx = rawget(mt, "__index")
     if type(idx) ~= "table" then break end
-    add(idx)
+    add(idx, object and is_class(idx))
     cur = idx
   end
 end

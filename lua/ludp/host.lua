@@ -167,6 +167,14 @@ function host.main(progname, ...)
   local arg = make_arg(progname, argv, script_at)
   _G.arg = arg
   process.execPath = progname
+  process.argv0 = progname
+  -- The REPL reads standard input itself (ludp.stdio refuses process.stdin).
+  -- The streams and console, made at first use elsewhere, are made now,
+  -- so that Tab offers their fields.
+  if interactive then
+    require("ludp.stdio").in_repl = true
+    local _, _ = process.stdout, _G.console.log
+  end
   -- Node: [execPath, script, args...]; no script entry for -e, nothing
   -- more for the bare REPL (arg[1..] are then ludp's own options).
   process.argv = { progname }
@@ -181,6 +189,12 @@ function host.main(progname, ...)
       return 1
     end
     chunks[n] = { f, table.unpack(arg, 1, #arg) }
+  end
+  if not script and (opt.stdin or #opt.chunks > 0) then
+    -- -e and -: the current folder first, as a script's own folder is.
+    local rest = (";" .. package.path .. ";")
+      :gsub(";%./%?%.lua;%./%?/init%.lua;", ";")
+    package.path = "./?.lua;./?/init.lua" .. rest:sub(1, -2)
   end
   if script or opt.stdin then
     local f, err

@@ -1,7 +1,7 @@
 -- ludp: the library's entry point for stock lua5.4 and busted.
 --
 --   local ludp = require("ludp")
---   ludp.install_globals()   -- setTimeout, setInterval, setImmediate, process
+--   ludp.install_globals()   -- setTimeout, setInterval, setImmediate, process, console
 --   ... create sockets ...
 --   ludp.run()               -- until nothing referenced is left
 --
@@ -25,7 +25,7 @@ function ludp.stop()
 end
 
 -- Sets the Node-like globals: setTimeout, clearTimeout, setInterval,
--- clearInterval, setImmediate, clearImmediate and process.
+-- clearInterval, setImmediate, clearImmediate, process and console.
 function ludp.install_globals(env)
   env = env or _G
   local timers = require("timers")
@@ -34,6 +34,12 @@ function ludp.install_globals(env)
     env[name] = timers[name]
   end
   env.process = require("ludp.process")
+  -- console, loaded at its first use: most scripts never log.
+  env.console = setmetatable({}, { __index = function(t, key)
+    setmetatable(t, nil)
+    for name, v in pairs(require("console")) do t[name] = v end
+    return t[key]
+  end })
   return env
 end
 

@@ -33,6 +33,8 @@ end
 inspect.is_identifier = is_identifier
 
 local WIDTH = 72        -- a table fitting in this many columns stays on one line
+local BREAK = 80        -- the columns an array's items are grouped into
+local MAX_COLUMNS = 12  -- items per row at most (Node: 4 * compact, 3)
 local MAX_DEPTH = 5     -- deeper tables print as {...}
 local MAX_ITEMS = 100   -- items shown per table
 
@@ -117,6 +119,70 @@ local function find_cycles(root)
   return ids
 end
 
+-- The columns a string takes (its UTF-8 characters; bytes if it is not).
+local function width(s)
+  return utf8.len(s) or #s
+end
+
+-- Node's groupArrayElements: the items of an array with more than 6,
+-- short and of like widths, go into aligned columns, as many as make the
+-- block roughly square (a character being about 2.5 times as high as
+-- wide), within BREAK columns; numbers are aligned to the right. 'count'
+-- items are grouped (a last "... (N more)" is not). Returns the rows, or
+-- nil when the items are better one per line.
+local function group_items(items, count, numbers, indent)
+  local total, longest, lens = 0, 0, {}
+  for i = 1, count do
+    local len = width(items[i])
+    lens[i] = len
+    total = total + len + 2           -- 2: the separator ", "
+    if len > longest then longest = len end
+  end
+  local max = longest + 2
+  if not (max * 3 + indent < BREAK and (total / max > 5 or longest <= 6)) then
+    return nil
+  end
+  local bias = math.sqrt(max - total / #items)
+  local biased = math.max(max - 3 - bias, 1)
+  local columns = math.min(
+    math.floor(math.sqrt(2.5 * biased * count) / biased + 0.5),
+    (BREAK - indent) // max, MAX_COLUMNS, 15)
+  if columns <= 1 then return nil end
+  local widths = {}
+  for c = 1, columns do
+    local w = 0
+    for j = c, count, columns do
+      if lens[j] > w then w = lens[j] end
+    end
+    widths[c] = w + 2
+  end
+  local rows = {}
+  for i = 1, count, columns do
+    local last = math.min(i + columns - 1, count)
+    local parts = {}
+    for j = i, last do
+      local s = j < last and items[j] .. ", " or items[j]
+      local pad = widths[j - i + 1] - (j < last and 0 or 2) - width(s)
+      if pad > 0 and (numbers or j < last) then
+        s = numbers and (" "):rep(pad) .. s or s .. (" "):rep(pad)
+      end
+      parts[#parts + 1] = s
+    end
+    rows[#rows + 1] = concat(parts)
+  end
+  for i = count + 1, #items do rows[#rows + 1] = items[i] end
+  return rows
+end
+
+-- Whether a table is an array of numbers only (aligned to the right).
+local function numbers_only(t, n, others)
+  if others > 0 then return false end
+  for i = 1, n do
+    if type(rawget(t, i)) ~= "number" then return false end
+  end
+  return true
+end
+
 local render
 
 local function render_table(t, st, depth, indent)
@@ -159,14 +225,21 @@ local function render_table(t, st, depth, indent)
     end
     items[#items + 1] = ks .. " = " .. render(rawget(t, k), st, depth + 1, inner)
   end
+  local shown = #items
   if n + #keys > MAX_ITEMS then     -- every item counted, not those shown
     items[#items + 1] = sfmt("... (%d more)", n + #keys - MAX_ITEMS)
   end
   st.path[t] = nil
   local prefix = mark .. name
-  local one = prefix .. "{ " .. concat(items, ", ") .. " }"
-  if #one + #indent <= WIDTH and not one:find("\n", 1, true) then
-    return one
+  local rows = n > 0 and #items > 6
+               and group_items(items, shown, numbers_only(t, n, #keys), #indent)
+  if rows then
+    items = rows
+  else
+    local one = prefix .. "{ " .. concat(items, ", ") .. " }"
+    if #one + #indent <= WIDTH and not one:find("\n", 1, true) then
+      return one
+    end
   end
   return prefix .. "{\n" .. inner .. concat(items, ",\n" .. inner) .. "\n"
          .. indent .. "}"

@@ -19,7 +19,48 @@ process.versions = { ludp = core.version:match("[%d.]+"), lua = _VERSION }
 process.argv = {}
 process.exitCode = nil
 process.workerId = nil   -- 1..N in a worker of ludp --workers (ludp.host)
-process.stdout, process.stderr, process.stdin = io.stdout, io.stderr, io.stdin
+
+-- process.stdin/stdout/stderr: the streams of ludp/stdio.lua, made at
+-- their first use (most scripts never touch them, and start-up counts).
+local STREAMS = { stdin = true, stdout = true, stderr = true }
+setmetatable(process, { __name = EventEmitter.__name,
+  __index = function(self, key)
+    if STREAMS[key] then
+      local stdio = require("ludp.stdio")
+      rawset(self, "stdin", stdio.stdin)
+      rawset(self, "stdout", stdio.stdout)
+      rawset(self, "stderr", stdio.stderr)
+      return stdio[key]
+    end
+    return EventEmitter[key]
+  end })
+
+-- process.argv0: the host's name as started (host.lua sets it with argv);
+-- process.title: the same, a plain field (setting it changes no name the
+-- system shows).
+process.argv0 = "ludp"
+process.title = "ludp"
+
+-- process.uptime() -> seconds (a float) since the process started.
+function process.uptime()
+  return (core.hrtime() - core.start_time) / 1e9
+end
+
+-- process.cwd() -> the current folder.
+function process.cwd()
+  local status, dir = core.cwd()
+  if status < 0 then error(errors.uv(status, "uv_cwd"), 2) end
+  return dir
+end
+
+-- process.memoryUsage() -> { rss = bytes, heapUsed = the Lua heap in
+-- bytes, heapTotal = the same (Lua has no separate reserve) }.
+function process.memoryUsage()
+  local status, rss = core.rss()
+  local heap = math.floor(collectgarbage("count") * 1024)
+  return { rss = status == 0 and rss or 0, heapUsed = heap, heapTotal = heap,
+           external = 0, arrayBuffers = 0 }
+end
 
 -- Methods taking the emitter: accept process.on(...) and process:on(...).
 for _, name in ipairs({ "on", "addListener", "once", "prependListener",

@@ -6,10 +6,11 @@
 -- terminal, plain lines otherwise) and runs the loop until the user leaves,
 -- so sockets and timers keep working while the prompt waits. Each line
 -- comes in through the loop's one protected call: nextTicks queued by a
--- line run right after it. A line is tried as an expression first
--- (`return <line>`), else run as a statement; a chunk that ends early
--- (`<eof>`) continues on the next line, as in lua.c. An error thrown later
--- by a callback is printed and the REPL goes on.
+-- line run right after it. A line is compiled by ludp.repl_chunk (an
+-- expression first, then statements, with a last expression's value and
+-- `local`s kept for the next lines); a chunk that ends early (`<eof>`)
+-- continues on the next line, as in lua.c. An error thrown later by a
+-- callback is printed and the REPL goes on.
 --
 -- Values are printed by ludp.inspect and Tab's candidates come from
 -- ludp.complete; this module is the session that joins them to the
@@ -17,6 +18,7 @@
 
 local inspect = require("ludp.inspect")
 local complete = require("ludp.complete")
+local repl_chunk = require("ludp.repl_chunk")
 
 local repl = {}
 
@@ -35,8 +37,10 @@ local HELP = [[
 .help    Show this list of commands
 .load    Run a Lua file in this session: .load FILE
 Lines are tried as expressions first (their values are printed), then as
-statements. `_` holds the last value. Ctrl-C cancels the line, or interrupts
-a running one. Tab completes globals, fields (t.) and methods (obj:).
+statements (a last expression's values are printed: t = {}; t.x = 1; t).
+`local x = 1` keeps x for the next lines. `_` holds the last value. Ctrl-C
+cancels the line, or interrupts a running one. Tab completes globals,
+fields (t.) and methods (obj:).
 ]]
 
 local MAX_HISTORY = 1000
@@ -60,6 +64,7 @@ function repl.start(opts)
   local tty = core.isatty(0)
   local leaving, status = false, nil
   local buffer = nil                     -- lines of an unfinished chunk
+  local session = repl_chunk.session()   -- its `local` variables
   local orig = { print = print, write = io.write }
   local file_methods = getmetatable(io.stdout).__index
   local orig_fwrite = file_methods.write
@@ -198,29 +203,51 @@ function repl.start(opts)
     end
   end
 
+  -- History: an entry is a line, or a chunk typed over several lines,
+  -- which Up brings back whole. In the file, a line that ends with '\'
+  -- goes on in the next one (an entry's own last '\' gets a space after
+  -- it, which Lua ignores).
   local history = tty and history_path() or nil
-  local last_line = nil
-  local function remember(line)
-    if not tty or line:match("^%s*$") or line == last_line then return end
-    last_line = line
-    replio.history_add(line)
-    if history then replio.history_append(history, line) end
+  local last_entry = nil
+  local function encode(entry)
+    if entry:sub(-1) == "\\" then entry = entry .. " " end
+    return (entry:gsub("\n", "\\\n"))
+  end
+  local function remember(entry)
+    if not tty or entry:match("^%s*$") or entry == last_entry then return end
+    last_entry = entry
+    replio.history_add(entry)
+    if history then replio.history_append(history, encode(entry)) end
   end
   local function load_history()
     if not history then return end
     local fh = io.open(history, "r")
     if not fh then return end
-    local lines = {}
-    for line in fh:lines() do
-      if line ~= "" and line ~= lines[#lines] then lines[#lines + 1] = line end
+    local entries, part = {}, nil
+    local function add(entry)
+      if entry ~= "" and entry ~= entries[#entries] then
+        entries[#entries + 1] = entry
+      end
     end
+    for line in fh:lines() do
+      if part then line = part .. "\n" .. line end
+      if line:sub(-1) == "\\" then
+        part = line:sub(1, -2)
+      else
+        part = nil
+        add(line)
+      end
+    end
+    if part then add(part) end
     fh:close()
-    if #lines > MAX_HISTORY then
-      lines = { table.unpack(lines, #lines - MAX_HISTORY + 1) }
+    if #entries > MAX_HISTORY then
+      entries = { table.unpack(entries, #entries - MAX_HISTORY + 1) }
+      local lines = {}
+      for i, entry in ipairs(entries) do lines[i] = encode(entry) end
       replio.history_write(history, lines)
     end
-    for _, line in ipairs(lines) do replio.history_add(line) end
-    last_line = lines[#lines]
+    for _, entry in ipairs(entries) do replio.history_add(entry) end
+    last_entry = entries[#entries]
   end
 
   local commands = {}
@@ -254,27 +281,27 @@ function repl.start(opts)
   end
 
   -- A line: a dot-command, an expression, a statement, or part of one.
+  -- A chunk goes into the history once it is whole (or wrong): a block
+  -- of several lines is one entry.
   local function eval_line(line)
-    remember(line)
-    if dot_command(line) then return end
+    if dot_command(line) then
+      if not buffer then remember(line) end
+      return
+    end
     local chunk = buffer and (buffer .. "\n" .. line) or line
-    local f, e1 = load("return " .. chunk, "=stdin")
-    if not f then
-      local e
-      f, e = load(chunk, "=stdin")
-      if not f then
-        -- incomplete as a statement (`function f()`) or as an expression
-        -- (`{`, `1 +`): wait for more, as lua.c does
-        if e:sub(-5) == "<eof>" or e1:sub(-5) == "<eof>" then
-          buffer = chunk
-          return
-        end
-        buffer = nil
-        report(e)
-        return
-      end
+    local f, e, incomplete = session:compile(chunk)
+    if not f and incomplete then
+      -- incomplete as a statement (`function f()`) or as an expression
+      -- (`{`, `1 +`): wait for more, as lua.c does
+      buffer = chunk
+      return
     end
     buffer = nil
+    remember(chunk)
+    if not f then
+      report(e)
+      return
+    end
     run(f)
   end
 
@@ -295,7 +322,7 @@ function repl.start(opts)
   end
 
   local function candidates(before)
-    return complete.candidates(before, _G)
+    return complete.candidates(before, session.env)
   end
 
   -- false when libedit cannot be loaded: plain lines, as from a pipe

@@ -8,11 +8,12 @@
 local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
+local control = require("ludp.socket_control")
 
 local type, format = type, string.format
-local check_running, check_flag, check_opt_string, check_buffer_size,
-      raise_uv, ttl_value, check_no_nul =
-  validators.check_running, validators.check_flag,
+local check_running, check_any_running, check_flag, check_opt_string,
+      check_buffer_size, raise_uv, ttl_value, check_no_nul =
+  validators.check_running, validators.check_any_running, validators.check_flag,
   validators.check_opt_string, validators.check_buffer_size,
   validators.raise_uv, validators.ttl_value, validators.check_no_nul
 local INT_MAX = validators.INT_MAX
@@ -29,14 +30,15 @@ function methods:address()
   return { address = address, family = family, port = port }
 end
 
+-- These and the buffer sizes are unix sockets' too (ludp/unix_socket.lua).
 function methods:getSendQueueSize()
-  check_running(self)
+  check_any_running(self)
   local size = self._handle:send_queue()
   return size
 end
 
 function methods:getSendQueueCount()
-  check_running(self)
+  check_any_running(self)
   local _, count = self._handle:send_queue()
   return count
 end
@@ -56,7 +58,7 @@ end
 
 -- Gets (set false) or sets a buffer size of the kernel.
 local function buffer_size(self, which, set, size)
-  check_running(self)
+  check_any_running(self)
   if set then
     size = check_buffer_size(size)
     if size > INT_MAX then             -- setsockopt takes an int
@@ -208,12 +210,13 @@ function options.parse_create(opts)
              reuse_port = not not reuse_port,
              ipv6_only = not not opts.ipv6Only }
   end
-  return lookup_fn, kept
+  return lookup_fn, control.parse_create(opts, kept)
 end
 
--- Adds the methods above to Socket.
+-- Adds the methods above, and socket_control's, to Socket.
 function options.install(Socket)
   for name, fn in pairs(methods) do Socket[name] = fn end
+  control.install(Socket)
 end
 
 return options

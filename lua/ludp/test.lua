@@ -13,8 +13,15 @@
 -- fires first (default 5 s), when a callback made by T.expect was called
 -- another number of times than expected, or when handles are left active
 -- after done() (sockets not closed, timers still pending).
+--
+-- A failed test reports its first failure only, and leaves nothing to the
+-- next: what it left open is closed (the sockets it made, timers), its
+-- immediates and nextTicks are dropped, the listeners it added to process
+-- are removed. Sockets made before T.run are left to its caller.
 
 local core = require("ludp.core")
+local timers = require("timers")
+local process = require("ludp.process")
 
 -- The host's globals (setTimeout, process...), so that a spec runs the
 -- same under busted --lua=lua5.4 as under busted --lua=ludp.
@@ -32,11 +39,25 @@ local T = { timeout = slowed() and 30000 or 5000 }
 
 local expectations
 
+-- The traceback of the caller 'level' up, down to the spec's own code:
+-- the frames of this module and of busted say nothing about the test.
+local function spec_frames(level)
+  local frames = {}
+  for line in debug.traceback("", level + 1):gmatch("[^\n]+") do
+    if line:find("ludp/test.lua", 1, true) or line:find("/busted/", 1, true)
+    then
+      break
+    end
+    if line ~= "stack traceback:" then frames[#frames + 1] = line end
+  end
+  return table.concat(frames, "\n")
+end
+
 -- Wraps fn to count its calls; T.run checks the count is exactly n
 -- (default 1) when done() is called.
 function T.expect(fn, n)
   assert(expectations, "T.expect must be called inside T.run")
-  local e = { n = n or 1, calls = 0, where = debug.traceback("", 2) }
+  local e = { n = n or 1, calls = 0, where = spec_frames(2) }
   expectations[#expectations + 1] = e
   return function(...)
     e.calls = e.calls + 1
@@ -51,10 +72,57 @@ local function describe_handles(h)
   return table.concat(parts, ", ")
 end
 
+-- process's listeners, event by event, to put back after a failed test.
+local function listeners_of(emitter)
+  local kept = {}
+  for _, name in ipairs(emitter:eventNames()) do
+    local set = {}
+    for _, fn in ipairs(emitter:rawListeners(name)) do set[fn] = true end
+    kept[name] = set
+  end
+  return kept
+end
+
+local function remove_added(emitter, kept)
+  for _, name in ipairs(emitter:eventNames()) do
+    local set = kept[name] or {}
+    for _, fn in ipairs(emitter:rawListeners(name)) do
+      if not set[fn] then emitter:removeListener(name, fn) end
+    end
+  end
+end
+
+-- The sockets open now (those made before a test are its caller's).
+local function open_sockets()
+  local set = {}
+  for _, socket in ipairs(core.udp_owners()) do set[socket] = true end
+  return set
+end
+
+-- After a failure: the test's listeners on process go (a signal's handle
+-- with them), its immediates are dropped, the sockets it made are closed
+-- (through their close(), so that they are closed for their user too),
+-- the timers closed, then the loop runs the close callbacks and the ticks
+-- left. What its callbacks raise on the way is not reported: the first
+-- failure is. A callback may open something again: a few rounds.
+local function clean_up(kept, callers)
+  for _ = 1, 10 do
+    pcall(remove_added, process, kept)
+    timers._drop_immediates()
+    for _, socket in ipairs(core.udp_owners()) do
+      if not callers[socket] then pcall(function() socket:close() end) end
+    end
+    core.close_handles("timer")
+    local ok = pcall(core.run, "nowait")
+    if ok and next(core.handles()) == nil then return end
+  end
+end
+
 -- Runs body(done) and then the loop until done() is called.
 function T.run(body, timeout)
   local finished, timed_out = false, false
   expectations = {}
+  local kept, callers = listeners_of(process), open_sockets()
   local watchdog = core.timer()
   watchdog:start(timeout or T.timeout, 0, function()
     timed_out = true
@@ -66,6 +134,10 @@ function T.run(body, timeout)
     watchdog:close()
     core.stop()                   -- after this pass, close callbacks included
   end
+  local function fail(err, level)
+    clean_up(kept, callers)
+    error(err, level and level + 1 or 0)
+  end
   local ok, err = pcall(function()
     body(done)
     core.run()
@@ -73,22 +145,25 @@ function T.run(body, timeout)
   if not finished and not watchdog:is_closing() then watchdog:close() end
   local mine = expectations
   expectations = nil
-  if not ok then error(err, 0) end
+  if not ok then fail(err) end
   if timed_out then
-    error(string.format("timed out after %d ms before done() was called",
-                        timeout or T.timeout), 2)
+    fail(string.format("timed out after %d ms before done() was called",
+                       timeout or T.timeout), 2)
   end
-  if not finished then error("the loop ended before done() was called", 2) end
+  if not finished then fail("the loop ended before done() was called", 2) end
   for _, e in ipairs(mine) do
     if e.calls ~= e.n then
-      error(string.format("callback expected %d call(s), got %d%s", e.n,
-                          e.calls, e.where), 2)
+      local where = e.where ~= "" and ", made by T.expect at\n" .. e.where
+                    or ""
+      fail(string.format("callback expected %d call(s), got %d%s", e.n,
+                         e.calls, where), 2)
     end
   end
-  core.run("nowait")              -- let close callbacks of done() finish
+  ok, err = pcall(core.run, "nowait")  -- close callbacks of done() finish
+  if not ok then fail(err) end
   local left = core.handles()
   if next(left) then
-    error("handles left active after done(): " .. describe_handles(left), 2)
+    fail("handles left active after done(): " .. describe_handles(left), 2)
   end
 end
 

@@ -18,14 +18,15 @@ local validators = { INT_MAX = INT_MAX }
 -- How Node's messages show a received value: 'Received type number (7)'.
 local received = errors.received
 
--- What differs between the two socket types. A table is a Socket when
+-- What differs between the socket types. A table is a Socket when
 -- Socket.init gave it one of these as its _kind: so the class itself, a
 -- table made by hand or any other value is not.
 local KINDS = {
   udp4 = { fam = 4, family = "IPv4", any = "0.0.0.0", loopback = "127.0.0.1" },
   udp6 = { fam = 6, family = "IPv6", any = "::", loopback = "::1" },
+  unix = { unix = true, family = "unix" },   -- ludp/unix_socket.lua
 }
-local UDP4, UDP6 = KINDS.udp4, KINDS.udp6
+local UDP4, UDP6, UNIX = KINDS.udp4, KINDS.udp6, KINDS.unix
 
 -- Truth as JavaScript sees it, for the argument forms copied from Node:
 -- 0 and "" are false there.
@@ -95,13 +96,21 @@ end
 
 -- The receiver of a Socket method (sock.bind(0), dgram.Socket:bind(0)
 -- would index a number or the class): refused as Node refuses a wrong
--- 'this'. Raw, so that no metamethod of a foreign table runs.
-local function check_socket(self)
+-- 'this'. Raw, so that no metamethod of a foreign table runs. A unix
+-- socket only where 'unix_too' says (ludp/unix_socket.lua, and the
+-- options both types have): a method of IP sockets called on one by hand
+-- would reach for what its binding does not have.
+local function check_any_socket(self, unix_too)
   if type(self) ~= "table" then
     errors.invalid_this("an instance of Socket", self)
   end
   local kind = rawget(self, "_kind")
+  if kind == UNIX and unix_too ~= false then return end
   if kind ~= UDP4 and kind ~= UDP6 then
+    if kind == UNIX then
+      errors.type_error("ERR_SOCKET_BAD_TYPE",
+                        "This method is not supported by a socket of type unix")
+    end
     local shown = received(self)
     if shown == "an instance of Socket" then -- its metatable, no more
       shown = "a table that Socket.new did not make"
@@ -110,10 +119,19 @@ local function check_socket(self)
   end
 end
 
+local function check_socket(self)
+  check_any_socket(self, false)
+end
+
 -- What every method of Socket checks first: the receiver, then that the
 -- socket is open.
 local function check_running(self)
-  check_socket(self)
+  check_any_socket(self, false)
+  if self._closed then not_running() end
+end
+
+local function check_any_running(self)
+  check_any_socket(self)
   if self._closed then not_running() end
 end
 
@@ -185,6 +203,8 @@ end
 validators.received = received
 validators.KINDS = KINDS
 validators.check_socket = check_socket
+validators.check_any_socket = check_any_socket
+validators.check_any_running = check_any_running
 validators.check_no_nul = check_no_nul
 validators.truthy = truthy
 validators.check_port = check_port

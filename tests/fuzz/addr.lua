@@ -6,6 +6,12 @@
 -- work or raise one of the errors of docs/reference.md, and every
 -- asynchronous failure must be one of them too.
 --
+-- The same string goes to dgram.BlockList (as an address, a range's ends,
+-- a subnet with the port as prefix, and to check, compared with a rule of
+-- that very address), and as a path to a unix socket's bind, send and
+-- connect (inside the drivers' own folder, or under an abstract name of
+-- their own: fz.unix_path).
+--
 -- Input: byte 0 picks the family (bit 0), how the port is read (bits 1-3)
 -- and the operations (bits 4-7); then the port bytes; the rest is the
 -- address. Outside a network namespace (FUZZ_NETNS unset) ports of bind
@@ -119,6 +125,52 @@ local function api(fam, address, port, ops)
   fz.close_all("after the input", socks)
 end
 
+-- BlockList: every call works or raises a documented error; check gives a
+-- boolean, true for the address of an address rule (and its family).
+local function blocklist(fam, address, port)
+  local family = fam == 6 and "ipv6" or "ipv4"
+  local bl = dgram.BlockList.new()
+  local added = fz.call("addAddress", bl.addAddress, bl, address, family)
+  fz.call("addRange", bl.addRange, bl, address, address, family)
+  fz.call("addSubnet", bl.addSubnet, bl, address, port, family)
+  for _, f in ipairs({ family, nil, "IPV6", "ipv5", port }) do
+    local ok, r = fz.call("check", bl.check, bl, address, f)
+    if ok and type(r) ~= "boolean" then
+      fz.fail("check returned " .. tostring(r))
+    end
+  end
+  if added and not bl:check(address, family) then
+    fz.fail("an address rule does not match its address: " .. address)
+  end
+  for _, rule in ipairs(bl.rules) do
+    if type(rule) ~= "string" then fz.fail("a rule is not a string") end
+  end
+end
+
+-- A unix socket with the string as its path (see fz.unix_path).
+local function unix(address, ops)
+  local path = fz.unix_path(address)
+  local socks = {}
+  local function errored(what)
+    return function(err)
+      if err ~= nil and not well_formed(err) then
+        fz.fail(what .. " gave a bad error: " .. tostring(err))
+      end
+    end
+  end
+  local s = dgram.createSocket("unix")
+  s:on("error", errored("'error'"))
+  socks[1] = s
+  if ops & 1 ~= 0 then fz.call("bind", s.bind, s, path, errored("bind")) end
+  fz.call("send", s.send, s, "x", path, errored("send"))
+  if ops & 2 ~= 0 then
+    fz.call("connect", s.connect, s, path, errored("connect"))
+    fz.call("send", s.send, s, "y", errored("send"))
+  end
+  fz.run(2)
+  fz.close_all("after the unix input", socks)
+end
+
 return function(bytes)
   fz.begin()
   local d = fz.decoder(bytes)
@@ -129,4 +181,6 @@ return function(bytes)
   binding(fam, address, math.type(port) == "integer" and port >= 0
                         and port <= 65535 and port or 9)
   api(fam, address, port, head >> 4)
+  blocklist(fam, address, port)
+  unix(address, head >> 4)
 end

@@ -15,6 +15,9 @@ local fz = require("fuzzlib")     -- first: it installs the resolver
 local core = require("ludp.core")
 local dgram = require("dgram")
 local socket_options = require("ludp.socket_options")
+local dns = require("dns")
+local console = require("console")
+local stdio = require("ludp.stdio")
 local EventEmitter = require("events")
 
 local MAX_SOCKETS = 4
@@ -34,7 +37,7 @@ local STRINGS = {
   "127.0.0.1 ", " 127.0.0.1", "127.1", "0x7f.0.0.1", "::1%", "::1%999999",
   "[::1]", "127.0.0.1:53", ("A"):rep(70), ("a"):rep(300) .. ".invalid",
   "ip6-localhost", "newListener", "removeListener", "SIGINT", "udp",
-  "UDP4", "1", "-1", "65536",
+  "UDP4", "1", "-1", "65536", "unix", "@", "@x", "/", "a\0b",
 }
 
 local EVENTS = { "message", "error", "listening", "close", "connect",
@@ -42,7 +45,10 @@ local EVENTS = { "message", "error", "listening", "close", "connect",
 
 local OPTION_KEYS = { "type", "port", "address", "exclusive", "fd",
                       "reuseAddr", "reusePort", "ipv6Only", "recvBufferSize",
-                      "sendBufferSize", "lookup" }
+                      "sendBufferSize", "lookup", "recvInfo",
+                      "maxDatagramSize", "receiveBlockList", "sendBlockList",
+                      -- dns.lookup's
+                      "family", "all", "hints", "verbatim", "order" }
 
 local socks                       -- the sockets of this input
 local d                           -- its decoder
@@ -50,14 +56,45 @@ local budget                      -- calls left to functions that make calls
 
 local value, make_function, operation
 
+local TYPES = { "udp4", "udp6", "unix" }
+
+-- A block list with loopback in it, or an empty one.
+local function block_list()
+  local list = dgram.BlockList.new()
+  if d.byte() % 2 == 0 then list:addSubnet("127.0.0.0", 8) end
+  if d.byte() % 2 == 0 then list:addAddress("::1", "ipv6") end
+  return list
+end
+
 -- A socket of this input, or a new one when there is none.
 local function pick_socket()
   if #socks == 0 then
-    local s = dgram.createSocket(d.byte() % 2 == 0 and "udp4" or "udp6")
+    local s = dgram.createSocket(d.pick(TYPES))
     socks[1] = s
     return s
   end
   return socks[d.byte() % #socks + 1]
+end
+
+-- A unix socket's path in the drivers' folder, or an abstract name of
+-- theirs, or nil (the kernel's choice), for bind; new each time.
+local serial = 0
+local function new_path()
+  serial = serial + 1
+  local k = d.byte() % 3
+  if k == 0 then return nil end
+  return fz.unix_path((k == 1 and "@" or "") .. serial)
+end
+
+-- The path of a bound unix socket of this input.
+local function own_path()
+  for _, s in ipairs(socks) do
+    if not s._closed and s.type == "unix" and s._bound then
+      local ok, a = pcall(s.address, s)
+      if ok then return a.address end
+    end
+  end
+  return fz.unix_path("nobody")
 end
 
 -- The port of a bound socket of this input (datagrams to it stay here).
@@ -107,10 +144,11 @@ function value(depth)
     for _ = 1, d.byte() % 5 do
       local key = d.pick(OPTION_KEYS)
       if key == "type" then
-        t.type = d.byte() % 3 == 0 and value(depth + 1)
-                 or (d.byte() % 2 == 0 and "udp4" or "udp6")
+        t.type = d.byte() % 3 == 0 and value(depth + 1) or d.pick(TYPES)
       elseif key == "lookup" then
         t.lookup = make_function(depth + 1)
+      elseif key:find("BlockList") and d.byte() % 2 == 0 then
+        t[key] = block_list()
       else
         t[key] = value(depth + 1)
       end
@@ -196,7 +234,8 @@ local METHODS = {
   "once", "prependListener", "prependOnceListener", "off",
   "removeListener", "removeAllListeners", "emit", "listeners",
   "rawListeners", "listenerCount", "eventNames", "setMaxListeners",
-  "getMaxListeners",
+  "getMaxListeners", "reply", "setTOS", "getTOS", "setDontFragment",
+  "getMTU", "pause", "resume", "stats", "__close",
   EventEmitter.extend, EventEmitter.init,   -- EventEmitter's own functions
 }
 
@@ -213,7 +252,38 @@ end
 
 -- An operation, decoded now, run later (op()).
 function operation(depth)
-  local k = d.byte() % 16
+  local k = d.byte() % 19
+  if k == 16 then                       -- dns.lookup(anything)
+    local n = d.byte() % 4
+    local args = {}
+    for i = 1, n do args[i] = value(depth) end
+    if d.byte() % 2 == 0 then           -- a well-formed call
+      args[1] = d.byte() % 2 == 0 and "localhost" or d.pick(STRINGS)
+      args[n + 1], n = make_function(depth), n + 1
+    end
+    return function() fz.call("dns.lookup", dns.lookup, table.unpack(args, 1, n)) end
+  elseif k == 17 then                   -- console.format(anything)
+    local n = d.byte() % 5
+    local args = {}
+    for i = 1, n do args[i] = value(depth) end
+    if d.byte() % 2 == 0 then args[1] = d.chunk(d.byte() % 24) end
+    return function() fz.call("console.format", console.format, table.unpack(args, 1, n)) end
+  elseif k == 18 then                   -- stdio's methods, on any receiver
+    -- Not writes that succeed (they would go to the fuzzer's output) nor
+    -- a read of stdin (it would hold the loop): wrong arguments and
+    -- receivers, pause and isPaused.
+    local names = { "write", "pause", "isPaused", "resume" }
+    local name = d.pick(names)
+    local recv = d.byte() % 2 == 0 and foreign_receiver(depth) or
+                 (name == "write" and stdio.stdout or stdio.stdin)
+    local a, b = value(depth), value(depth)
+    if name == "write" and recv == stdio.stdout and type(a) == "string" then
+      a = nil
+    end
+    if name == "resume" and recv == stdio.stdin then name = "isPaused" end
+    local cls = name == "write" and stdio.WriteStream or stdio.ReadStream
+    return function() fz.call(name, cls[name], recv, a, b) end
+  end
   if k == 0 then                        -- createSocket(anything)
     local a, b = value(depth), value(depth)
     return function()
@@ -227,11 +297,15 @@ function operation(depth)
       end
     end
   elseif k == 1 then                    -- createSocket well formed
-    local opts = { type = d.byte() % 2 == 0 and "udp4" or "udp6" }
+    local opts = { type = d.pick(TYPES) }
     if d.byte() % 2 == 0 then opts.lookup = make_function(depth) end
     if d.byte() % 4 == 0 then opts.recvBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.sendBufferSize = value(depth) end
     if d.byte() % 4 == 0 then opts.reuseAddr = true end
+    if d.byte() % 4 == 0 then opts.recvInfo = true end
+    if d.byte() % 4 == 0 then opts.maxDatagramSize = d.u16() % 2048 + 1 end
+    if d.byte() % 8 == 0 then opts.receiveBlockList = block_list() end
+    if d.byte() % 8 == 0 then opts.sendBlockList = block_list() end
     if d.byte() % 4 == 0 then opts.reusePort = value(depth) end
     -- As in a worker of ludp --workers: reusePort true unless given.
     local worker = d.byte() % 2 == 1
@@ -251,19 +325,38 @@ function operation(depth)
     local s = pick_socket()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     local address = d.byte() % 3 == 0 and "localhost" or loopback(s)
-    return function() fz.call("bind", s.bind, s, 0, address, cb) end
+    local path = new_path()
+    return function()
+      if s.type == "unix" then return fz.call("bind", s.bind, s, path, cb) end
+      fz.call("bind", s.bind, s, 0, address, cb)
+    end
   elseif k <= 4 then                    -- send well formed, to ourselves
     local s = pick_socket()
     local msg = d.byte() % 4 == 0 and value(depth) or payload()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     local address = d.byte() % 4 == 0 and "localhost" or loopback(s)
+    if d.byte() % 4 == 0 then         -- reply(), as to a datagram of ours
+      local iface = d.byte() % 3
+      return function()
+        local here = loopback(s)
+        fz.call("reply", s.reply, s, msg, { address = here,
+                port = own_port(), localAddress = here, interface = iface },
+                cb)
+      end
+    end
     return function()
+      if s.type == "unix" then
+        return fz.call("send", s.send, s, msg, own_path(), cb)
+      end
       fz.call("send", s.send, s, msg, own_port(), address, cb)
     end
   elseif k == 5 then                    -- connect well formed
     local s = pick_socket()
     local cb = d.byte() % 2 == 0 and make_function(depth) or nil
     return function()
+      if s.type == "unix" then
+        return fz.call("connect", s.connect, s, own_path(), cb)
+      end
       fz.call("connect", s.connect, s, own_port(), loopback(s), cb)
     end
   elseif k == 6 then                    -- run the loop a little
@@ -286,7 +379,12 @@ function operation(depth)
   end
   local f = name
   if type(name) == "string" then
+    -- a unix socket's own methods, mostly; Socket's too, called by hand
     f = dgram.Socket[name]
+    if type(s) == "table" and rawget(s, "type") == "unix"
+       and d.byte() % 4 ~= 0 then
+      f = s[name]
+    end
   else
     name = "EventEmitter.extend or init"
   end

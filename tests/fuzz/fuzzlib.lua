@@ -105,6 +105,8 @@ local CODES = {
   ERR_OUT_OF_RANGE = true, ERR_BUFFER_OUT_OF_BOUNDS = true,
   ERR_INVALID_FD_TYPE = true, ERR_INVALID_ARG_VALUE = true,
   ERR_UNHANDLED_ERROR = true,    -- events: emit("error", x) of a non-error
+  ERR_INVALID_ADDRESS = true,    -- dgram.BlockList: not an address
+  ERR_IP_BLOCKED = true,         -- a send to an address of sendBlockList
 }
 local NAMES = { Error = true, TypeError = true, RangeError = true,
                 SystemError = true }
@@ -158,6 +160,27 @@ core.set_uncaught(function(err)
   end
   return true
 end)
+
+-- ------------------------------------------------------- unix paths
+
+-- Unix sockets of the drivers live in a folder of their own, or under
+-- abstract names with this process's prefix: an input never reaches a
+-- socket of the system (/dev/log...), even in a network namespace, which
+-- does not separate files.
+local unix_dir
+function fz.unix_path(name)
+  if unix_dir == nil then
+    unix_dir = os.tmpname()
+    os.remove(unix_dir)
+    if not os.execute("mkdir -m 700 '" .. unix_dir .. "'") then
+      fail("cannot make a folder for unix sockets")
+    end
+  end
+  if name:byte(1) == 64 then        -- '@': an abstract name, ours
+    return "@ludp-fuzz-" .. core.pid .. "-" .. name:sub(2)
+  end
+  return unix_dir .. "/" .. name:gsub("/", "_")
+end
 
 -- ------------------------------------------------------------ settling
 
