@@ -138,6 +138,7 @@ typedef struct {
       } ctl[RECV_WIDTH];
     } own;
     ludp_sockaddr peers[PEER_SLOTS]; /* peers whose strings are kept */
+    int peers_kept;      /* any (untouched, 'peers' costs no memory) */
     ludp_sockaddr local; /* the last localAddress, string at local_ref */
     int local_ref;       /* registry slot of that string */
     char *carried;       /* a copy of what a failed batch left (see carry) */

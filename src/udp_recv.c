@@ -179,6 +179,7 @@ static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
     lua_pushvalue(L, -1);
     lua_rawseti(L, lua_upvalueindex(UP_PEERS), (lua_Integer)slot + 1);
     memcpy(&R.peers[slot], sa, ludp_sockaddr_len(sa));
+    R.peers_kept = 1;
   }
   memcpy(&x->from, sa, ludp_sockaddr_len(sa));
   lua_pushvalue(L, -1);
@@ -710,8 +711,10 @@ void udp_recv_open (lua_State *L) {
   int i;
   for (i = 0; i < UP_COUNT; i++)
     lua_pushstring(L, up_names[i]);
-  lua_newtable(L); /* filled as peers come */
-  memset(R.peers, 0, sizeof R.peers);
+  lua_newtable(L);  /* filled as peers come */
+  if (R.peers_kept) /* a state before this one's: not its strings */
+    memset(R.peers, 0, sizeof R.peers);
+  R.peers_kept = 0;
   lua_pushcclosure(L, deliver_batch, UP_PEERS);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushboolean(L, 0);
