@@ -55,6 +55,9 @@
 #                        table has each one's figure and their median
 #   N1=20000 N2=40000    datagrams of the two floods
 #   SIZE=64              payload bytes (1200: the other size bench/run measures)
+#   PEERS=0              0: one peer (a connected socket); N: the datagrams come
+#                        from N source addresses in turn, 127.0.0.2 and up
+#                        (loadgen flood -P N), as bench/run's many-peer rows
 #   WINDOW=64            datagrams in flight
 #   POOL=1               1: the production allocator (a patched copy, above);
 #                        0: the binaries as they are
@@ -83,6 +86,7 @@ REPS=${REPS:-3}
 N1=${N1:-20000}
 N2=${N2:-40000}
 SIZE=${SIZE:-64}
+PEERS=${PEERS:-0}
 WINDOW=${WINDOW:-64}
 POOL=${POOL:-1}
 FIXED_TIME=${FIXED_TIME:-1700000000}
@@ -98,9 +102,11 @@ SHIM=$BIN/fixed_time.so
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench/callgrind.sh: $*"; exit 2; }
 
-for n in $REPS $N1 $N2 $SIZE $WINDOW $FIXED_TIME $CPU; do
-  [[ $n =~ ^[0-9]+$ ]] || die "REPS, N1, N2, SIZE, WINDOW, FIXED_TIME and CPU take whole numbers, not '$n'"
+for n in $REPS $N1 $N2 $SIZE $WINDOW $FIXED_TIME $CPU $PEERS; do
+  [[ $n =~ ^[0-9]+$ ]] || die "REPS, N1, N2, SIZE, WINDOW, FIXED_TIME, CPU and PEERS take whole numbers, not '$n'"
 done
+PEER_OPT=()
+[ "$PEERS" = 0 ] || PEER_OPT=(-P "$PEERS")
 [ "$REPS" -ge 1 ] || die "REPS must be at least 1"
 [ "$N2" -gt "$N1" ] || die "N2 ($N2) must be more than N1 ($N1)"
 [ "$SIZE" -ge 8 ] || die "SIZE must be at least 8 (loadgen's sequence number)"
@@ -219,7 +225,7 @@ callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
     sed 's/^/    /' "$log" >&2
     exit 1
   fi
-  line=$("${PIN[@]}" "$LG" flood -S -p "$port" -s "$SIZE" -w "$WINDOW" -n "$count" -t 10000 -d 120 \
+  line=$("${PIN[@]}" "$LG" flood -S "${PEER_OPT[@]}" -p "$port" -s "$SIZE" -w "$WINDOW" -n "$count" -t 10000 -d 120 \
     -l "$i.$rep" || true)
   echo "$line" >>"$OUT/loadgen.txt"
   kill -TERM "$pid" 2>/dev/null || true
@@ -239,7 +245,7 @@ callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
 
 # --- the runs ----------------------------------------------------------------
 say "# bench/callgrind.sh: $NB binar$([ "$NB" = 1 ] && echo y || echo ies), $REPS repetition$([ "$REPS" = 1 ] || echo s) of" \
-    "a $N1 and a $N2 datagram flood ($SIZE B, window $WINDOW) under callgrind; output in $OUT"
+    "a $N1 and a $N2 datagram flood ($SIZE B, window $WINDOW, ${PEERS/#0/1} peer(s)) under callgrind; output in $OUT"
 TSV=$RESULTS/callgrind-$STAMP.tsv
 TABLE=$RESULTS/callgrind-$STAMP.txt
 printf 'n\tbinary\trep\tir_%s\tir_%s\tir_per_datagram\n' "$N1" "$N2" >"$TSV"
@@ -258,7 +264,7 @@ done
 {
   echo "bench/callgrind.sh $STAMP: $(nproc) CPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $("$VALGRIND" --version)"
   echo "instructions per echoed datagram: (Ir of a $N2 - Ir of a $N1 datagram flood) / $((N2 - N1));" \
-       "$SIZE B, window $WINDOW; time() = $FIXED_TIME; $SCRIPT; $PINNING"
+       "$SIZE B, window $WINDOW, from ${PEERS/#0/1} peer(s); time() = $FIXED_TIME; $SCRIPT; $PINNING"
   if [ "$POOL" = 1 ]; then
     echo "allocator: the production pool (a copy of each binary, its valgrind check patched out)"
   else

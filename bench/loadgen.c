@@ -6,7 +6,7 @@
  * (a count and a time cap, both bounded).
  *
  *   loadgen flood    -p PORT [-s SIZE] [-n COUNT] [-d SECS] [-w WINDOW] [-b BATCH]
- *                    [-t STALL_MS] [-W WARMUP] [-S] [-l LABEL]
+ *                    [-t STALL_MS] [-W WARMUP] [-P PEERS] [-j] [-S] [-l LABEL]
  *   loadgen pingpong -p PORT[,PORT...] [-s SIZE] [-n COUNT] [-d SECS]
  *                    [-t TIMEOUT_MS] [-W WARMUP] [-g GAP_US] [-B]
  *                    [-l LABEL[,LABEL...]]
@@ -26,6 +26,21 @@
  * busy-polls its own core (the server must not pay for waking it up); -S
  * makes it sleep in ppoll instead (for a machine with one core).
  *
+ * -P PEERS: the datagrams come from PEERS source addresses in turn,
+ * 127.0.0.2, 127.0.0.3 ... (loopback addresses, which Linux routes to lo
+ * without any set-up), as a server that hears from many clients sees
+ * them: one socket, bound to lo only (SO_BINDTODEVICE) on the wildcard
+ * address so that it receives the replies to every peer, each datagram's
+ * source chosen with IP_PKTINFO in the same full sendmmsg batches. Each
+ * reply must come from the target and go to the peer its datagram came
+ * from (IP_PKTINFO again): one that does not is counted "misrouted".
+ *
+ * -j: the JSON request/response workload (flood, and pingpong and probe
+ * of a JSON server). Each datagram is a small JSON
+ * request (an id, an operation, a user, eight numbers; -s is ignored) and
+ * the reply may be any datagram holding the request's "id" (the server's
+ * JSON answer, or the request itself from an echo server).
+ *
  * pingpong: one datagram in flight, COUNT round trips, RTT percentiles. The
  * client sleeps in ppoll for the echo (what a real client does); -B makes it
  * spin instead. With several ports, the round trips go to each server in
@@ -40,6 +55,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,11 +72,13 @@ enum { SEQ_BYTES = 8, MIN_SIZE = SEQ_BYTES, MAX_SIZE = 65507, MAX_BATCH = 256 };
 #define MAX_COUNT 200000000ULL /* datagrams or round trips per run */
 #define MAX_SECS 120.0         /* time cap of any mode */
 
-#define MAX_TARGETS 8 /* pingpong: servers measured in turn */
+#define MAX_TARGETS 8  /* pingpong: servers measured in turn */
+#define MAX_PEERS 4096 /* flood -P: source addresses 127.0.0.2 and up */
 
 typedef struct {
   const char *mode, *host, *label;
-  int port, size, busy, sleep_idle;
+  int port, size, busy, sleep_idle, json;
+  unsigned peers;                  /* flood -P: 0 = one connected socket */
   int nports, ports[MAX_TARGETS];  /* pingpong: -p PORT,PORT... */
   const char *labels[MAX_TARGETS]; /* and -l LABEL,LABEL... */
   unsigned window, batch;
@@ -132,20 +150,82 @@ static int connect_target (const config *c) {
   return fd;
 }
 
-static void write_seq (unsigned char *p, uint64_t seq) {
+/* -P: one unconnected socket that sends as any 127.x address and
+ * receives the replies to all of them. It is bound to the loopback
+ * device, so that the wildcard address it needs for that takes nothing
+ * from any other interface (unprivileged since Linux 5.7). */
+static int peers_socket (const config *c) {
+  struct sockaddr_storage ss;
+  if (loopback_target(c, &ss) != sizeof(struct sockaddr_in))
+    fail("-P needs an IPv4 target (127.x.y.z)");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) fail("socket: %s", strerror(errno));
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0)
+    fail("-P: cannot bind the socket to lo (SO_BINDTODEVICE: %s)",
+         strerror(errno));
+  int on = 1, big = 8 << 20;
+  if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0)
+    fail("IP_PKTINFO: %s", strerror(errno));
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  struct sockaddr_in any = {.sin_family = AF_INET};
+  if (bind(fd, (struct sockaddr *)&any, sizeof any) != 0)
+    fail("bind: %s", strerror(errno));
+  return fd;
+}
+
+/* Peer i's address: 127.0.0.2 + i. */
+static struct in_addr peer_addr (uint64_t i) {
+  struct in_addr a = {htonl(0x7f000002u + (uint32_t)i)};
+  return a;
+}
+
+/* -j: the request; its id, 16 hex digits, is the sequence number. */
+#define JSON_ID_KEY "\"id\":\""
+static const char json_request[] =
+  "{" JSON_ID_KEY "0000000000000000\",\"op\":\"stats\",\"user\":\"peer\","
+  "\"values\":[12,7.5,3,25,18,4,9,30.25]}";
+enum { JSON_ID_AT = 7, JSON_ID_DIGITS = 16 };
+
+static void write_seq (const config *c, unsigned char *p, uint64_t seq) {
+  if (c->json) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = JSON_ID_DIGITS - 1; i >= 0; i--, seq >>= 4)
+      p[JSON_ID_AT + i] = (unsigned char)hex[seq & 15];
+    return;
+  }
   memcpy(p, &seq, SEQ_BYTES);
 }
-static uint64_t read_seq (const unsigned char *p) {
-  uint64_t seq;
+
+/* The datagram's sequence number; 0 (never sent) if it has none. */
+static uint64_t read_seq (const config *c, const unsigned char *p, size_t len) {
+  uint64_t seq = 0;
+  if (c->json) {
+    const unsigned char *k = memmem(p, len, JSON_ID_KEY, 6);
+    if (k == NULL || (size_t)(p + len - k) < 6 + JSON_ID_DIGITS) return 0;
+    for (int i = 0; i < JSON_ID_DIGITS; i++) {
+      int ch = k[6 + i];
+      int d = ch >= '0' && ch <= '9'   ? ch - '0'
+              : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                       : -1;
+      if (d < 0) return 0;
+      seq = seq << 4 | (uint64_t)d;
+    }
+    return seq;
+  }
+  if (len < SEQ_BYTES) return 0;
   memcpy(&seq, p, SEQ_BYTES);
   return seq;
 }
 
-static unsigned char *payloads (size_t size, size_t n) {
+static unsigned char *payloads (const config *c, size_t size, size_t n) {
   unsigned char *p = malloc(size * n);
   if (!p) fail("out of memory");
   for (size_t i = 0; i < size * n; i++)
-    p[i] = (unsigned char)(' ' + i % 95);
+    p[i] = c->json ? (unsigned char)json_request[i % size]
+                   : (unsigned char)(' ' + i % 95);
   return p;
 }
 
@@ -158,23 +238,48 @@ typedef struct {
   uint64_t inflight; /* sent, neither echoed nor written off */
   uint64_t ghosts;   /* written off, still holding a place in the window */
   uint64_t lost, late; /* written off and never seen again / seen after all */
-  uint64_t stalls, stale, malformed, refused, sendmmsg_calls, recvmmsg_calls;
+  uint64_t stalls, stale, malformed, misrouted, refused, sendmmsg_calls,
+    recvmmsg_calls;
   uint64_t idle_ns;
   double secs;
   int capped;
 } flood_stats;
 
+/* -P: a reply must come from the target and be addressed to the peer that
+ * sent datagram 'seq'. */
+static int reply_routed (const config *c, struct msghdr *h,
+                         const struct sockaddr_in *target, uint64_t seq) {
+  const struct sockaddr_in *src = h->msg_name;
+  if (h->msg_namelen < sizeof *src || src->sin_port != target->sin_port ||
+      src->sin_addr.s_addr != target->sin_addr.s_addr)
+    return 0;
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
+    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+      struct in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+      return pi.ipi_addr.s_addr == peer_addr(seq % c->peers).s_addr;
+    }
+  return 0;
+}
+
 static void flood_phase (int fd, const config *c, uint64_t count,
                          flood_stats *st) {
   static struct mmsghdr out[MAX_BATCH], in[MAX_BATCH];
   static struct iovec out_iov[MAX_BATCH], in_iov[MAX_BATCH];
+  /* -P: the target and each datagram's source (IP_PKTINFO) going out;
+   * where each reply came from and went to coming in. */
+  static struct sockaddr_in target, from[MAX_BATCH];
+  static union {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+  } out_ctl[MAX_BATCH], in_ctl[MAX_BATCH];
   const size_t size = (size_t)c->size;
   const unsigned batch = c->batch, window = c->window;
   /* Refill only once a quarter of the window (at most a batch) is free, so
    * that the client does not chase single echoes with single sends. */
   unsigned refill = window / 4 ? window / 4 : 1;
   if (refill > batch) refill = batch;
-  unsigned char *tx = payloads(size, batch);
+  unsigned char *tx = payloads(c, size, batch);
   unsigned char *rx = malloc((size_t)MAX_SIZE * batch);
   if (!rx) fail("out of memory");
   for (unsigned i = 0; i < batch; i++) {
@@ -182,6 +287,22 @@ static void flood_phase (int fd, const config *c, uint64_t count,
     in_iov[i] = (struct iovec){rx + (size_t)i * MAX_SIZE, MAX_SIZE};
     out[i].msg_hdr = (struct msghdr){.msg_iov = &out_iov[i], .msg_iovlen = 1};
     in[i].msg_hdr = (struct msghdr){.msg_iov = &in_iov[i], .msg_iovlen = 1};
+  }
+  if (c->peers > 0) {
+    struct sockaddr_storage ss;
+    (void)loopback_target(c, &ss);
+    memcpy(&target, &ss, sizeof target);
+    for (unsigned i = 0; i < batch; i++) {
+      struct msghdr *h = &out[i].msg_hdr;
+      h->msg_name = &target;
+      h->msg_namelen = sizeof target;
+      h->msg_control = out_ctl[i].buf;
+      h->msg_controllen = sizeof out_ctl[i].buf;
+      struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+      cm->cmsg_level = IPPROTO_IP;
+      cm->cmsg_type = IP_PKTINFO;
+      cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+    }
   }
 
   const uint64_t first_seq =
@@ -208,8 +329,14 @@ static void flood_phase (int fd, const config *c, uint64_t count,
     if (n_send > batch) n_send = batch;
     if (n_send < refill && held > 0 && n_send < todo) n_send = 0;
     if (n_send > 0) {
-      for (uint64_t i = 0; i < n_send; i++)
-        write_seq(tx + i * size, st->next_seq + i);
+      for (uint64_t i = 0; i < n_send; i++) {
+        uint64_t seq = st->next_seq + i;
+        write_seq(c, tx + i * size, seq);
+        if (c->peers > 0) { /* datagram seq comes from peer seq % peers */
+          struct in_pktinfo pi = {.ipi_spec_dst = peer_addr(seq % c->peers)};
+          memcpy(CMSG_DATA(CMSG_FIRSTHDR(&out[i].msg_hdr)), &pi, sizeof pi);
+        }
+      }
       int n = sendmmsg(fd, out, (unsigned)n_send, MSG_DONTWAIT);
       if (n > 0) {
         st->sent += (uint64_t)n;
@@ -229,15 +356,31 @@ static void flood_phase (int fd, const config *c, uint64_t count,
       }
     }
 
+    if (c->peers > 0)
+      for (unsigned i = 0; i < batch; i++) {
+        in[i].msg_hdr.msg_name = &from[i];
+        in[i].msg_hdr.msg_namelen = sizeof from[i];
+        in[i].msg_hdr.msg_control = in_ctl[i].buf;
+        in[i].msg_hdr.msg_controllen = sizeof in_ctl[i].buf;
+      }
     int got = recvmmsg(fd, in, batch, MSG_DONTWAIT, NULL);
     if (got > 0) {
       st->recvmmsg_calls++;
       for (int i = 0; i < got; i++) {
-        if (in[i].msg_len != size || (in[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+        if ((!c->json && in[i].msg_len != size) ||
+            (in[i].msg_hdr.msg_flags & MSG_TRUNC)) {
           st->malformed++;
           continue;
         }
-        uint64_t seq = read_seq(in_iov[i].iov_base);
+        uint64_t seq = read_seq(c, in_iov[i].iov_base, in[i].msg_len);
+        if (seq == 0) {
+          st->malformed++;
+          continue;
+        }
+        if (c->peers > 0 && !reply_routed(c, &in[i].msg_hdr, &target, seq)) {
+          st->misrouted++;
+          continue;
+        }
         if (seq < first_seq || seq >= st->next_seq) {
           st->stale++;
         }
@@ -301,7 +444,7 @@ static void flood_phase (int fd, const config *c, uint64_t count,
 }
 
 static int flood (const config *c) {
-  int fd = connect_target(c);
+  int fd = c->peers > 0 ? peers_socket(c) : connect_target(c);
   flood_stats st = {.next_seq = 1};
   if (c->warmup > 0) flood_phase(fd, c, c->warmup, &st); /* not reported */
   uint64_t base = st.next_seq;
@@ -311,23 +454,26 @@ static int flood (const config *c) {
   double pps = st.secs > 0 ? (double)st.echoed / st.secs : 0;
   uint64_t settled = st.sent -
                      st.inflight; /* in flight at the time cap: not lost */
-  printf(
-    "flood label=%s size=%d window=%u batch=%u sent=%llu echoed=%llu lost=%llu "
-    "loss_pct=%.4f late=%llu inflight_at_end=%llu stalls=%llu stale=%llu "
-    "malformed=%llu "
-    "refused=%llu secs=%.3f pps=%.0f mbit_s=%.1f per_sendmmsg=%.1f "
-    "per_recvmmsg=%.1f "
-    "capped=%d idle_pct=%.0f\n",
-    c->label, c->size, c->window, c->batch, (unsigned long long)st.sent,
-    (unsigned long long)st.echoed, (unsigned long long)st.lost,
-    settled ? 100.0 * (double)st.lost / (double)settled : 0.0,
-    (unsigned long long)st.late, (unsigned long long)st.inflight,
-    (unsigned long long)st.stalls, (unsigned long long)st.stale,
-    (unsigned long long)st.malformed, (unsigned long long)st.refused, st.secs,
-    pps, pps * c->size * 8 / 1e6,
-    st.sendmmsg_calls ? (double)st.sent / (double)st.sendmmsg_calls : 0.0,
-    st.recvmmsg_calls ? (double)st.echoed / (double)st.recvmmsg_calls : 0.0,
-    st.capped, st.secs > 0 ? 100.0 * (double)st.idle_ns / 1e9 / st.secs : 0.0);
+  printf("flood label=%s size=%d peers=%u json=%d window=%u batch=%u sent=%llu "
+         "echoed=%llu lost=%llu "
+         "loss_pct=%.4f late=%llu inflight_at_end=%llu stalls=%llu stale=%llu "
+         "malformed=%llu misrouted=%llu "
+         "refused=%llu secs=%.3f pps=%.0f mbit_s=%.1f per_sendmmsg=%.1f "
+         "per_recvmmsg=%.1f "
+         "capped=%d idle_pct=%.0f\n",
+         c->label, c->size, c->peers ? c->peers : 1, c->json, c->window,
+         c->batch, (unsigned long long)st.sent, (unsigned long long)st.echoed,
+         (unsigned long long)st.lost,
+         settled ? 100.0 * (double)st.lost / (double)settled : 0.0,
+         (unsigned long long)st.late, (unsigned long long)st.inflight,
+         (unsigned long long)st.stalls, (unsigned long long)st.stale,
+         (unsigned long long)st.malformed, (unsigned long long)st.misrouted,
+         (unsigned long long)st.refused, st.secs, pps, pps * c->size * 8 / 1e6,
+         st.sendmmsg_calls ? (double)st.sent / (double)st.sendmmsg_calls : 0.0,
+         st.recvmmsg_calls ? (double)st.echoed / (double)st.recvmmsg_calls
+                           : 0.0,
+         st.capped,
+         st.secs > 0 ? 100.0 * (double)st.idle_ns / 1e9 / st.secs : 0.0);
   return st.echoed > 0 ? 0 : 1;
 }
 
@@ -338,7 +484,7 @@ static int flood (const config *c) {
 static uint64_t one_round_trip (int fd, const config *c, unsigned char *tx,
                                 unsigned char *rx, uint64_t seq,
                                 uint64_t timeout_ns) {
-  write_seq(tx, seq);
+  write_seq(c, tx, seq);
   const uint64_t t0 = clock_ns();
   for (;;) {
     ssize_t n = send(fd, tx, (size_t)c->size, 0);
@@ -364,7 +510,8 @@ static uint64_t one_round_trip (int fd, const config *c, unsigned char *tx,
       if (errno == ECONNREFUSED) return 0;
       fail("recv: %s", strerror(errno));
     }
-    if (n == c->size && read_seq(rx) == seq) return t1 > t0 ? t1 - t0 : 1;
+    if ((c->json || n == c->size) && read_seq(c, rx, (size_t)n) == seq)
+      return t1 > t0 ? t1 - t0 : 1;
     /* an echo from an earlier, timed-out round trip: keep waiting */
   }
 }
@@ -398,7 +545,7 @@ static int pingpong (const config *c) {
   int fd[MAX_TARGETS];
   uint64_t *rtt[MAX_TARGETS], ok[MAX_TARGETS], lost[MAX_TARGETS],
     sum[MAX_TARGETS];
-  unsigned char *tx = payloads((size_t)c->size, 1), *rx = malloc(MAX_SIZE);
+  unsigned char *tx = payloads(c, (size_t)c->size, 1), *rx = malloc(MAX_SIZE);
   if (!rx) fail("out of memory");
   for (int j = 0; j < k; j++) {
     config one = *c;
@@ -461,7 +608,7 @@ static int pingpong (const config *c) {
 
 static int probe (const config *c) {
   int fd = connect_target(c);
-  unsigned char *tx = payloads((size_t)c->size, 1), *rx = malloc(MAX_SIZE);
+  unsigned char *tx = payloads(c, (size_t)c->size, 1), *rx = malloc(MAX_SIZE);
   if (!rx) fail("out of memory");
   const uint64_t start = clock_ns(),
                  deadline = start + (uint64_t)(c->secs * 1e9);
@@ -510,6 +657,10 @@ static void usage (FILE *f) {
     "             pingpong: a round trip's timeout (default 200)\n"
     "  -W COUNT   warm-up datagrams / round trips, not reported (default 0 / "
     "1000)\n"
+    "  -P PEERS   flood: send from PEERS source addresses, 127.0.0.2 and up,\n"
+    "             in turn (at most 4096; IPv4 target)\n"
+    "  -j         JSON requests (an id, eight numbers); a reply is any\n"
+    "             datagram holding the request's id (-s is ignored)\n"
     "  -S         flood: sleep in ppoll when idle instead of busy-polling\n"
     "  -B         pingpong: busy-poll for the echo instead of sleeping\n"
     "  -g US      pingpong: a pause of US microseconds after each round trip\n"
@@ -584,6 +735,10 @@ int main (int argc, char **argv) {
       c.sleep_idle = 1;
       continue;
     }
+    if (!strcmp(o, "-j")) {
+      c.json = 1;
+      continue;
+    }
     if (!strcmp(o, "-B")) {
       c.busy = 1;
       continue;
@@ -628,6 +783,9 @@ int main (int argc, char **argv) {
       case 'g':
         c.gap_us = number(o, v, 0, 1000000);
         break;
+      case 'P':
+        c.peers = (unsigned)number(o, v, 1, MAX_PEERS);
+        break;
       case 'W':
         c.warmup = (unsigned long long)number(o, v, 0, (double)MAX_COUNT);
         break;
@@ -641,6 +799,8 @@ int main (int argc, char **argv) {
   if (!strcmp(c.mode, "freeport")) return freeport();
   if (ports == NULL) fail("-p PORT is required");
   split_list(&c, ports, is_ping);
+  if (!is_flood && c.peers) fail("-P is for flood only");
+  if (c.json) c.size = (int)strlen(json_request);
   if (is_flood) return flood(&c);
   if (is_ping) return pingpong(&c);
   return probe(&c);

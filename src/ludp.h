@@ -158,6 +158,12 @@ lua_State *ludp_newstate (void);
 /* The host's allocator for libuv (alloc.c): before any libuv call. */
 void ludp_uv_allocator (void);
 
+/* After a full collection (alloc.c): free memory back to the system. */
+void ludp_alloc_trim (void);
+
+/* collectgarbage() that trims after a full collection (alloc.c). */
+void ludp_alloc_open (lua_State *L);
+
 /* --workers (workers.c): forks 'n' workers and supervises them. Returns
 ** the worker's id (1..n) in a worker; in the supervisor, 0 once all have
 ** stopped, with the exit status in *status. 'stdin_script': stdin is

@@ -30,6 +30,7 @@ static int pmain (lua_State *L) {
   char **argv = (char **)lua_touserdata(L, 2);
   int i;
   luaL_openlibs(L);
+  ludp_alloc_open(L); /* collectgarbage() gives free memory back */
   /* Lua's generational collector: a datagram's garbage (msg, rinfo) dies
   ** young and is freed without tracing the old heap again. Switched on
   ** while the heap is still small, so the switch costs nothing; the step

@@ -7,6 +7,7 @@
 */
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sockaddr.h"
@@ -74,6 +75,15 @@ int ludp_sockaddr_parse (ludp_addr_cache *c, int family, const char *ip,
   c->family = family;
   *out = &c->sa.sa;
   return 0;
+}
+
+
+int ludp_sockaddr_lookup (ludp_dst_cache *c, int family, const char *ip,
+                          size_t len, int port, const struct sockaddr **out) {
+  uint64_t h = ((uint64_t)(uintptr_t)ip >> 4) ^ ((uint64_t)port << 40);
+  /* the top bits of the product depend on every bit of h */
+  h = (h * 0x9e3779b97f4a7c15u) >> (64 - LUDP_DST_SLOT_BITS);
+  return ludp_sockaddr_parse(&c->slot[h], family, ip, len, port, out);
 }
 
 

@@ -33,6 +33,15 @@ typedef struct {
   ludp_sockaddr sa;
 } ludp_addr_cache;
 
+/* The destinations parsed lately, one slot each, chosen by where the
+** address's string is and the port: a server that replies to many peers
+** parses each one once, not once a datagram. */
+#define LUDP_DST_SLOT_BITS 10
+#define LUDP_DST_SLOTS (1 << LUDP_DST_SLOT_BITS)
+typedef struct {
+  ludp_addr_cache slot[LUDP_DST_SLOTS];
+} ludp_dst_cache;
+
 /* The length of 'sa' as the kernel takes it. */
 socklen_t ludp_sockaddr_len (const struct sockaddr *sa);
 
@@ -49,6 +58,12 @@ int ludp_sockaddr_same_ip (const struct sockaddr *a, const struct sockaddr *b);
 ** AF_INET6) into *out, which points into 'cache': 0 or UV_EINVAL. */
 int ludp_sockaddr_parse (ludp_addr_cache *cache, int family, const char *ip,
                          size_t len, int port, const struct sockaddr **out);
+
+/* ludp_sockaddr_parse through the slot of 'c' that 'ip' (the bytes of a
+** Lua string: an address string made once is at one place) and 'port'
+** pick. */
+int ludp_sockaddr_lookup (ludp_dst_cache *c, int family, const char *ip,
+                          size_t len, int port, const struct sockaddr **out);
 
 /* Pushes the address string of 'sa' alone; returns 1. */
 int ludp_push_ip (lua_State *L, const struct sockaddr *sa);

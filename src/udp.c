@@ -57,8 +57,8 @@ int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
   const char *ip = luaL_checklstring(L, i, &len);
   lua_Integer port = luaL_checkinteger(L, i + 1);
   luaL_argcheck(L, port >= 0 && port <= 65535, i + 1, "port out of range");
-  return ludp_sockaddr_parse(&ludp_udp.dst, udp_extra_of(lh)->family, ip, len,
-                             (int)port, sa);
+  return ludp_sockaddr_lookup(&ludp_udp.dst, udp_extra_of(lh)->family, ip, len,
+                              (int)port, sa);
 }
 
 static int push_status (lua_State *L, int status) {

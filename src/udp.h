@@ -77,6 +77,8 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 #define RECV_WIDTH 20
 #define RECV_SLICE (64 * 1024)
 #define PENDING_MAX 64
+#define PEER_SLOT_BITS 10 /* udp_recv.c: the peers whose strings are kept */
+#define PEER_SLOTS (1 << PEER_SLOT_BITS)
 
 /* read_own's control buffer per datagram: IPv4 or IPv6 packet info and
 ** TOS / traffic class, with room to spare. */
@@ -135,6 +137,8 @@ typedef struct {
         struct cmsghdr align;
       } ctl[RECV_WIDTH];
     } own;
+    ludp_sockaddr peers[PEER_SLOTS]; /* peers whose strings are kept */
+    int peers_kept;      /* any (untouched, 'peers' costs no memory) */
     ludp_sockaddr local; /* the last localAddress, string at local_ref */
     int local_ref;       /* registry slot of that string */
     char *carried;       /* a copy of what a failed batch left (see carry) */
@@ -166,7 +170,7 @@ typedef struct {
     int flushing; /* set while the batch leaves (see udp_send_now) */
     char data[BATCH_BYTES];
   } batch;
-  ludp_addr_cache dst; /* the last destination parsed */
+  ludp_dst_cache dst;  /* the destinations parsed lately */
   ludp_addr_cache src; /* the last local address a reply left from */
   udp_paths paths;
 } udp_engine;

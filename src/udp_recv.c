@@ -60,7 +60,8 @@ enum {
   UP_INTERFACE,
   UP_TOS,
   UP_TRUNCATED,
-  UP_COUNT = UP_TRUNCATED
+  UP_COUNT = UP_TRUNCATED,
+  UP_PEERS /* and a table: the peers' strings kept (see push_peer) */
 };
 static const char *const up_names[] = {"address",      "family",    "port",
                                        "size",         "IPv4",      "IPv6",
@@ -134,15 +135,52 @@ static void make_spare (lua_State *L, const udp_extra *x) {
   lua_rawseti(L, LUA_REGISTRYINDEX, slot);
 }
 
-/* Pushes the address string of peer 'sa', reusing the last one (the
-** box's UDP_UV_PEER; the box is at 1) when the peer is the same: a
-** server mostly hears the same few peers. */
+/* The slot of peer 'sa' among the PEER_SLOTS kept. */
+static unsigned peer_slot (const struct sockaddr *sa) {
+  uint32_t h;
+  if (sa->sa_family == AF_INET)
+    h = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+  else {
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+    memcpy(&h, (const char *)&a6->sin6_addr + 12, sizeof h);
+  }
+  /* the top bits of the product depend on every byte */
+  return (unsigned)((h * 0x9e3779b1u) >> (32 - PEER_SLOT_BITS));
+}
+
+/* Pushes the kept string of peer 'sa' (slot 'slot'); 0, nothing pushed,
+** when it is not kept. */
+static int push_kept_peer (lua_State *L, unsigned slot,
+                           const struct sockaddr *sa) {
+  if (!ludp_sockaddr_same_ip(&R.peers[slot].sa, sa)) return 0;
+  if (lua_rawgeti(L, lua_upvalueindex(UP_PEERS), (lua_Integer)slot + 1) ==
+      LUA_TSTRING)
+    return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
+/*
+** Pushes the address string of peer 'sa'. The last peer's is the box's
+** UDP_UV_PEER (the box is at 1): a server mostly hears the same few
+** peers. Another's comes from the strings of up to PEER_SLOTS peers kept
+** (one slot per peer, by its address), so that a server with many
+** clients makes each one's string once, not once a datagram.
+*/
 static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
+  unsigned slot;
   if (ludp_sockaddr_same_ip(&x->from.sa, sa)) {
     if (lua_getiuservalue(L, 1, UDP_UV_PEER) == LUA_TSTRING) return;
     lua_pop(L, 1);
   }
-  ludp_push_ip(L, sa);
+  slot = peer_slot(sa);
+  if (!push_kept_peer(L, slot, sa)) {
+    ludp_push_ip(L, sa);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, lua_upvalueindex(UP_PEERS), (lua_Integer)slot + 1);
+    memcpy(&R.peers[slot], sa, ludp_sockaddr_len(sa));
+    R.peers_kept = 1;
+  }
   memcpy(&x->from, sa, ludp_sockaddr_len(sa));
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, UDP_UV_PEER);
@@ -667,12 +705,17 @@ void udp_recv_close (ludp_handle *lh) {
   if (P.lh == lh) drop_pending();
 }
 
-/* Registers deliver_batch and the spare rinfo slot in the registry. */
+/* Registers deliver_batch and the spare rinfo slot in the registry. The
+** peers' strings kept are the new state's, none yet. */
 void udp_recv_open (lua_State *L) {
   int i;
   for (i = 0; i < UP_COUNT; i++)
     lua_pushstring(L, up_names[i]);
-  lua_pushcclosure(L, deliver_batch, UP_COUNT);
+  lua_newtable(L);  /* filled as peers come */
+  if (R.peers_kept) /* a state before this one's: not its strings */
+    memset(R.peers, 0, sizeof R.peers);
+  R.peers_kept = 0;
+  lua_pushcclosure(L, deliver_batch, UP_PEERS);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
   lua_pushboolean(L, 0);
   R.spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
