@@ -55,7 +55,7 @@ end
 
 local TYPE = { A = 1, TXT = 16, AAAA = 28 }
 local TYPE_OPT, TYPE_ANY, CLASS_IN, TTL = 41, 255, 1, 300
-local NOERROR, FORMERR, NXDOMAIN, NOTIMP = 0, 1, 3, 4
+local FORMERR, NXDOMAIN, NOTIMP = 1, 3, 4  -- rcodes; NOERROR is 0
 local BADVERS_HIGH = 1          -- rcode 16: its upper 8 bits go in the OPT
 local EDNS_SIZE = 1232          -- what we accept and send (DNS flag day 2020)
 
