@@ -107,9 +107,11 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 taskset -c "$SERVER_CPU" "${run_as[@]}" "$nsd" -d -c "$dir/nsd.conf" &
+nsd_pid=$!
 pids+=($!)
 taskset -c "$SERVER_CPU" "$LUDP" examples/dns_server.lua "$ludp_port" \
   127.0.0.1 > "$dir/ludp.log" &
+ludp_pid=$!
 pids+=($!)
 
 # Both answer before the rounds start.
@@ -128,20 +130,41 @@ perf() {
     -n $(( QUERIES / lines )) -c 1 -T 1 -q 100 -t 2 -e 2>&1
 }
 field() { awk -v k="$1" '$0 ~ k { print $'"$2"'; exit }'; }
+# CPU ticks (user + system) of a process and all its descendants (NSD's
+# first process becomes xfrd, which forks main, which forks the server).
+ticks() {
+  local p t
+  # after the name in parentheses (NSD's hold spaces): utime, stime
+  t=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+      awk '{ print $12 + $13 }' || echo 0)
+  [ -n "$t" ] || t=0
+  for p in $(pgrep -P "$1" || true); do t=$((t + $(ticks "$p"))); done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
 
-printf '%-6s %-6s %10s %8s %12s\n' round server completed lost qps
+# qps: what dnsperf measured (with one client thread it may be the
+# bound); cpu/query: the server's own CPU time per query answered.
+printf '%-6s %-6s %10s %8s %12s %14s\n' round server completed lost qps \
+  "cpu/query(us)"
 for r in $(seq "$ROUNDS"); do
-  declare -A qps=()
+  declare -A qps=() cpu=()
   for server in ludp nsd; do
-    port=$ludp_port
-    [ "$server" = nsd ] && port=$nsd_port
+    port=$ludp_port pid=$ludp_pid
+    [ "$server" = nsd ] && port=$nsd_port pid=$nsd_pid
+    t0=$(ticks "$pid")
     out=$(perf "$port")
+    t1=$(ticks "$pid")
     done_=$(echo "$out" | field 'Queries completed:' 3)
     lost=$(echo "$out" | field 'Queries lost:' 3)
     qps[$server]=$(echo "$out" | field 'Queries per second:' 4)
-    printf '%-6s %-6s %10s %8s %12s\n' "$r" "$server" "$done_" "$lost" \
-      "${qps[$server]}"
+    cpu[$server]=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$done_" \
+                     'BEGIN { printf "%.2f", t / hz / n * 1e6 }')
+    printf '%-6s %-6s %10s %8s %12.0f %14s\n' "$r" "$server" "$done_" \
+      "$lost" "${qps[$server]}" "${cpu[$server]}"
   done
-  awk -v a="${qps[ludp]}" -v b="${qps[nsd]}" -v r="$r" \
-    'BEGIN { printf "%-6s ratio  ludp/nsd = %.2f\n", r, a / b }'
+  awk -v a="${qps[ludp]}" -v b="${qps[nsd]}" -v c="${cpu[ludp]}" \
+      -v d="${cpu[nsd]}" -v r="$r" 'BEGIN {
+    printf "%-6s ratio  qps ludp/nsd = %.2f, cpu/query ludp/nsd = %.2f\n",
+      r, a / b, c / d }'
 done
