@@ -8,7 +8,8 @@
 # +noedns answered without OPT), TC for a TXT larger than 512 bytes
 # without EDNS0, the answer to 127.0.0.2 coming from 127.0.0.2 (dig
 # rejects any other source), malformed queries (FORMERR, or nothing for
-# less than a header) after which the server still answers. Skipped (77)
+# less than a header) after which the server still answers; then bound
+# to "::", asked at ::1 and 127.0.0.2, stopped by SIGINT. Skipped (77)
 # with the reason when dig or kdig is missing.
 set -euo pipefail
 . tests/example_lib.sh
@@ -121,4 +122,16 @@ expect "after" "$(q 127.0.0.2 +short www.example.test AAAA)" "2001:db8::80"
 kill -TERM "$(pid_of server)"
 wait_line server '^dns server closing: '
 finish server 0
+
+# Bound to "::": IPv6 and IPv4 (mapped) queries, each answered from the
+# address asked
+port=$(free_port)
+start server6 "$LUDP" examples/dns_server.lua "$port" ::
+wait_line server6 "^dns server listening :::$port\$"
+expect "::1" "$(timeout 10 dig @::1 -p "$port" +norecurse +time=2 +tries=2 +short www.example.test AAAA)" \
+  "2001:db8::80"
+expect "127.0.0.2 on ::" "$(q 127.0.0.2 +short example.test A)" "192.0.2.1"
+kill -INT "$(pid_of server6)"
+wait_line server6 '^dns server closing: 2 queries, 2 answers, 0 unsent, 0 kernel drops$'
+finish server6 0
 echo "ok"
