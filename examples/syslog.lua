@@ -90,7 +90,10 @@ local function rfc5424(rest)
     rest:match("^1 (%S+) (%S+) (%S+) (%S+) (%S+) ()")
   if not ts then return nil end
   local sd, after = structured_data(rest, pos)
-  if sd == nil then return nil end
+  if sd == nil or not rest:find("^ ?$", after) and
+     rest:sub(after, after) ~= " " then
+    return nil
+  end
   local text = rest:sub(after + 1)       -- after the space, if any
   local utf8_text = text:sub(1, 3) == BOM
   if utf8_text then text = text:sub(4) end
