@@ -249,7 +249,10 @@ server:bind(port, address, function()
   print(string.format("dns server listening %s:%d", a.address, a.port))
 end)
 
+local stopped = false
 local function stop()
+  if stopped then return end              -- a second signal while closing
+  stopped = true
   local st = server:stats()
   print(string.format("dns server closing: %d queries, %d answers, " ..
                       "%d unsent, %d kernel drops", st.received, st.sent,

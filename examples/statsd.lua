@@ -127,8 +127,13 @@ server:bind(port, address, function()
   timer = setInterval(flush, interval)
 end)
 
-process.on("SIGUSR1", flush)
+local stopped = false
+process.on("SIGUSR1", function()
+  if not stopped then flush() end
+end)
 local function stop()
+  if stopped then return end              -- a second signal while closing
+  stopped = true
   flush()
   if timer then clearInterval(timer) end
   server:close()

@@ -244,8 +244,13 @@ else
   server:bind(port, address, listening)
 end
 
-process.on("SIGUSR1", report)
+local stopped = false
+process.on("SIGUSR1", function()
+  if not stopped then report() end
+end)
 local function stop()
+  if stopped then return end              -- a second signal while closing
+  stopped = true
   report()
   server:close()
 end
