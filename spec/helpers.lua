@@ -132,4 +132,23 @@ function helpers.without_library(soname)
   return nil, "cannot bind-mount in a private mount namespace (unshare -m)"
 end
 
+-- temp = helpers.temp_files(after_each): temp([text]) makes a temporary
+-- file (with text in it) that is removed, as a folder too, after the test
+-- (the spec's after_each is busted's, which only the spec can see).
+function helpers.temp_files(after_each)
+  local temps = {}
+  after_each(function()
+    for _, path in ipairs(temps) do
+      os.execute("rm -rf " .. helpers.quote(path))
+    end
+    temps = {}
+  end)
+  return function(text)
+    local path = os.tmpname()
+    temps[#temps + 1] = path
+    if text then helpers.write_file(path, text) end
+    return path
+  end
+end
+
 return helpers

@@ -16,17 +16,7 @@ local slurp = require("helpers").read_file
 local spit = require("helpers").write_file
 
 -- Temporary files made by a test, removed after it.
-local temps = {}
-local function temp(text)
-  local path = os.tmpname()
-  temps[#temps + 1] = path
-  if text then spit(path, text) end
-  return path
-end
-after_each(function()
-  for _, path in ipairs(temps) do os.remove(path) end
-  temps = {}
-end)
+local temp = require("helpers").temp_files(after_each)
 
 -- Runs 'program' with the words of 'args' (stdin from the string 'input',
 -- else /dev/null). Returns { code, out, err, lines = stderr lines };

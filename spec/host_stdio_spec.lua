@@ -14,17 +14,8 @@ if BIN:sub(1, 1) ~= "/" then BIN = os.getenv("PWD") .. "/" .. BIN end
 local TIMEOUT = os.execute("command -v timeout >/dev/null 2>&1")
                 and "timeout -k 5 60 " or ""
 
-local temps = {}
-local function temp(text)
-  local path = os.tmpname()
-  temps[#temps + 1] = path
-  if text then spit(path, text) end
-  return path
-end
-after_each(function()
-  for _, path in ipairs(temps) do os.execute("rm -rf " .. quote(path)) end
-  temps = {}
-end)
+-- Temporary files made by a test, removed after it.
+local temp = require("helpers").temp_files(after_each)
 
 -- Runs the bash command 'cmd' with $LUDP the host and $DIR a fresh
 -- folder; returns { code, out, err }.
