@@ -16,8 +16,8 @@
 ** box; set_onmessage(fn); recv_start(onerror) with onerror(owner,
 ** status); send(data, path, on_sent) -> 0 sent / 1 queued (on_sent(status)
 ** follows, in order) / negative failed; set_paused(flag) and stats() as
-** udp.c's. A path is the Lua string itself,
-** "@name" for the abstract namespace; Lua checks it first.
+** udp.c's. A path is the Lua string itself, "@name" for the abstract
+** namespace; Lua checks it first.
 */
 
 #define _GNU_SOURCE
@@ -499,8 +499,8 @@ static int ux_recv_stop (lua_State *L) {
   return push_status(L, 0);
 }
 
-/* u:set_paused(flag) -> 0: pause() and resume(). A socket paused before
-** recv_start starts paused. */
+/* u:set_paused(flag) -> status: pause() and resume(). A socket paused
+** before recv_start starts paused. */
 static int ux_set_paused (lua_State *L) {
   ludp_handle *lh = ludp_handle_check(L, 1);
   ux_extra *x = ux_of(lh);
