@@ -249,7 +249,8 @@ end)
 
 describe("the methods and options beyond Node's, with hostile arguments", function()
   -- Each is called with values of every kind on a socket in every state
-  -- (unbound, bound, connected, paused, closed); each call works or
+  -- (unbound, bound, connected, paused, closed; unix sockets bound,
+  -- paused and closed too); each call works or
   -- raises an API error, never a plain Lua error, and the loop settles.
   local HOSTILE = table.pack(nil, true, 0, -1, 1.5, 0 / 0, math.huge, 2 ^ 63,
                     math.mininteger, "", "x", "127.0.0.1\0x", {},
@@ -272,7 +273,8 @@ describe("the methods and options beyond Node's, with hostile arguments", functi
     local bad, calls = {}, 0
     T.run(function(done)
       local socks, states = {}, { "unbound", "bound", "connected", "paused",
-                                  "closed", "recvInfo", "small" }
+                                  "closed", "recvInfo", "small",
+                                  "unix bound", "unix paused", "unix closed" }
       local n = 0
       local function exercise()
         for i, s in ipairs(socks) do
@@ -300,7 +302,7 @@ describe("the methods and options beyond Node's, with hostile arguments", functi
       end
       local function ready()
         n = n + 1
-        if n == 5 then exercise() end
+        if n == 7 then exercise() end
       end
       socks[1] = dgram.createSocket("udp4")
       socks[2] = dgram.createSocket("udp6")
@@ -317,9 +319,14 @@ describe("the methods and options beyond Node's, with hostile arguments", functi
       socks[4]:bind(0, "127.0.0.1", ready)
       socks[6]:bind(0, "::1", ready)
       socks[7]:bind(0, "127.0.0.1", ready)
+      for i = 8, 10 do socks[i] = dgram.createSocket("unix") end
+      socks[8]:bind(ready)                 -- an abstract name of its own
+      socks[9]:pause()
+      socks[9]:bind(ready)
+      socks[10]:close()
     end, 60000)                          -- thousands of errors under ASan
     assert.same({}, bad)
-    assert.equal(7 * #METHODS * HOSTILE.n * 3, calls)
+    assert.equal(10 * #METHODS * HOSTILE.n * 3, calls)
   end)
 end)
 

@@ -5,6 +5,7 @@
 -- the one it must not), a stale file, large datagrams, a flood that fills
 -- the kernel's queue (the sender's queue and its retries), collection of
 -- unreachable sockets, and real clients: logger(1) and socat(1).
+-- stats(), pause()/resume() and <close>: unix_dgram_control_spec.lua.
 
 local dgram = require("dgram")
 local core = require("ludp.core")
@@ -377,10 +378,18 @@ describe("errors", function()
       assert.equal("This method is not supported by a socket of type unix",
                    err.message)
     end
+    -- what IP sockets have beyond Node: raised as well, the receiver first
+    for _, m in ipairs({ "reply", "setTOS", "getTOS", "setDontFragment",
+                         "getMTU", "request" }) do
+      local err = raised(s[m], s, "x", {})
+      assert.equal("ERR_SOCKET_BAD_TYPE", err.code, m)
+      assert.equal("TypeError", err.name)
+    end
     assert.equal("EBADF", raised(s.address, s).code)   -- not bound
     s:close()
     for _, m in ipairs({ "bind", "send", "connect", "address", "close",
-                         "setTTL", "getRecvBufferSize" }) do
+                         "setTTL", "getRecvBufferSize", "stats", "pause",
+                         "resume" }) do
       assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", raised(s[m], s, "x").code)
     end
     assert.equal("Socket<unix closed>", tostring(s))
@@ -500,6 +509,7 @@ end)
 local function flood(n, connected)
   local p = path("flood")
   local got, held, errs, sent = {}, 0, {}, 0
+  local counts = {}
   T.run(function(done)
     bound(p, function(a)
       local c = dgram.createSocket({ type = "unix", sendBufferSize = 4096 })
@@ -520,6 +530,7 @@ local function flood(n, connected)
           setImmediate(function()
             assert.equal(n, sent)
             assert.equal(0, c:getSendQueueCount())
+            counts.sender, counts.receiver = c:stats(), a:stats()
             a:close()
             c:close(done)
           end)
@@ -528,7 +539,7 @@ local function flood(n, connected)
       if connected then c:connect(p, go) else go() end
     end)
   end, 4 * T.timeout)
-  return got, held, errs
+  return got, held, errs, counts
 end
 
 describe("a flood", function()
@@ -536,8 +547,15 @@ describe("a flood", function()
     it("waits in order in the sender's queue, nothing lost (" ..
        (connected and "connected" or "unconnected") .. ")", function()
       local n = T.timeout > 5000 and 1000 or 3000   -- slowed: fewer
-      local got, held, errs = flood(n, connected)
+      local got, held, errs, counts = flood(n, connected)
       assert.same({}, errs)
+      -- the sends that waited counted once sent, as the ones sent at once
+      local c, a = counts.sender, counts.receiver
+      assert.equal(n, c.sent)
+      assert.equal(n * 505, c.sentBytes)
+      assert.equal(0, c.sendErrors)
+      assert.equal(n, a.received)
+      assert.equal(n * 505, a.receivedBytes)
       assert.is_true(held > 0, "the kernel never said EAGAIN")
       assert.equal(n, #got)
       for i = 1, n do

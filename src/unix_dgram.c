@@ -9,18 +9,22 @@
 ** the socket is writable (connected) or a retry timer fires (unconnected:
 ** the kernel reports such a socket writable even while the peer's queue
 ** is full, so waiting for POLLOUT would spin). The file a bind created is
-** removed when the socket closes, if it is still that file.
+** removed when the socket closes, if it is still that file. Each path
+** counts into the socket's counts for stats(), as udp.c's do.
 **
 ** The contract with Lua is udp.c's: core.unix_dgram(owner) -> status,
 ** box; set_onmessage(fn); recv_start(onerror) with onerror(owner,
 ** status); send(data, path, on_sent) -> 0 sent / 1 queued (on_sent(status)
-** follows, in order) / negative failed. A path is the Lua string itself,
-** "@name" for the abstract namespace; Lua checks it first.
+** follows, in order) / negative failed; set_paused(flag) and stats() as
+** udp.c's. A path is the Lua string itself, "@name" for the abstract
+** namespace; Lua checks it first.
 */
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,6 +61,14 @@ static char ux_buf[UX_BUF];
 
 #define PIECES_MAX 64
 
+/* A socket's counts since its creation, for stats(); the fields of
+** udp.c's that a unix socket can have (no block lists). */
+typedef struct {
+  uint64_t received, received_bytes;
+  uint64_t sent, sent_bytes, send_errors;
+  uint64_t truncated;
+} ux_counts;
+
 typedef struct ux_queued {
   struct ux_queued *next;
   size_t len;
@@ -70,6 +82,7 @@ typedef struct {
   int events;              /* what the poll watches now */
   unsigned char receiving; /* recv_start was called */
   unsigned char writable;  /* the queue waits for POLLOUT */
+  unsigned char paused;    /* pause(): not reading until resume() */
   ux_queued *head, *tail;  /* the queue */
   size_t queued_bytes;
   unsigned queued;
@@ -80,6 +93,7 @@ typedef struct {
   ino_t ino;
   socklen_t fromlen; /* the last sender (UX_UV_PEER is its path) */
   struct sockaddr_un from;
+  ux_counts counts;
 } ux_extra;
 
 #define UX_SIZE (sizeof(uv_poll_t) + sizeof(ux_extra))
@@ -146,13 +160,13 @@ static void push_path (lua_State *L, const struct sockaddr_un *sun,
 
 static void on_poll (uv_poll_t *p, int status, int events);
 
-/* Watches what the socket waits for: readable while receiving, writable
-** while the queue waits for it. */
+/* Watches what the socket waits for: readable while receiving and not
+** paused, writable while the queue waits for it. */
 static int update_poll (ludp_handle *lh) {
   ux_extra *x = ux_of(lh);
   int events = 0, r = 0;
   if (lh->closing) return 0;
-  if (x->receiving) events |= UV_READABLE;
+  if (x->receiving && !x->paused) events |= UV_READABLE;
   if (x->writable) events |= UV_WRITABLE;
   if (events == x->events) return 0;
   if (events == 0)
@@ -248,6 +262,12 @@ static void flush_queue (ludp_handle *lh) {
       arm(lh);
       return;
     }
+    if (r == 0) {
+      x->counts.sent++;
+      x->counts.sent_bytes += s->len;
+    }
+    else
+      x->counts.send_errors++;
     x->head = s->next;
     if (x->head == NULL) x->tail = NULL;
     x->queued--;
@@ -331,13 +351,17 @@ static int ux_send (lua_State *L) {
   luaL_checktype(L, 4, LUA_TFUNCTION);
   r = x->head != NULL ? UV_EAGAIN : send_now(x->fd, iov, n, &to, alen);
   if (r == 0) {
+    x->counts.sent++;
+    x->counts.sent_bytes += total;
     lua_pushinteger(L, 0);
     lua_pushinteger(L, (lua_Integer)total);
     return 2;
   }
-  if (r != UV_EAGAIN) return push_status(L, r);
-  r = enqueue(lh, iov, n, total, &to, alen);
-  if (r != 0) return push_status(L, r);
+  if (r == UV_EAGAIN) r = enqueue(lh, iov, n, total, &to, alen);
+  if (r != 0) {
+    x->counts.send_errors++;
+    return push_status(L, r);
+  }
   lua_pushvalue(L, 4);
   lua_setiuservalue(L, 1, UX_UV_ONSENT);
   ludp_handle_anchor(L, lh, 1);
@@ -384,7 +408,7 @@ static int deliver_batch (lua_State *L) {
     ssize_t n;
     if (lh == NULL || lh->closing || lh->collected || ludp_failed()) break;
     x = ux_of(lh);
-    if (!x->receiving) break;
+    if (!x->receiving || x->paused) break; /* the rest wait in the kernel */
     iov.iov_base = ux_buf;
     iov.iov_len = sizeof ux_buf;
     memset(&m, 0, sizeof m);
@@ -406,6 +430,9 @@ static int deliver_batch (lua_State *L) {
       ludp_after_callback(L);
       break;
     }
+    x->counts.received++;
+    x->counts.received_bytes += (uint64_t)n;
+    if (m.msg_flags & MSG_TRUNC) x->counts.truncated++;
     if (lua_getiuservalue(L, 1, UX_UV_ONMESSAGE) == LUA_TNIL) {
       lua_pop(L, 1);
       continue;
@@ -470,6 +497,15 @@ static int ux_recv_stop (lua_State *L) {
   update_poll(lh);
   maybe_release(lh);
   return push_status(L, 0);
+}
+
+/* u:set_paused(flag) -> status: pause() and resume(). A socket paused
+** before recv_start starts paused. */
+static int ux_set_paused (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1);
+  ux_extra *x = ux_of(lh);
+  x->paused = (unsigned char)lua_toboolean(L, 2);
+  return push_status(L, update_poll(lh));
 }
 
 /* u:set_onmessage(fn) -> 0, as udp.c's. */
@@ -579,6 +615,45 @@ static int ux_send_queue (lua_State *L) {
   return 2;
 }
 
+/* The kernel's count of datagrams it dropped for the socket (sk_drops,
+** read with SO_MEMINFO, as udp.c does). Linux answers it for AF_UNIX,
+** but its unix sockets drop nothing for a full queue (the sender waits:
+** EAGAIN) and do not count what a socket filter drops, so it is 0 there
+** today; read all the same, for a kernel that counts. */
+static lua_Integer kernel_drops (int fd) {
+#ifdef SO_MEMINFO
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+      len > SK_MEMINFO_DROPS * sizeof mem[0])
+    return (lua_Integer)mem[SK_MEMINFO_DROPS];
+#endif
+  (void)fd;
+  return 0;
+}
+
+/* u:stats() -> a new table of the socket's counts, with udp.c's fields
+** (blocked always 0: no block lists here). */
+static int ux_stats (lua_State *L) {
+  ludp_handle *lh = ludp_handle_check(L, 1);
+  ux_extra *x = ux_of(lh);
+  const ux_counts *c = &x->counts;
+  lua_createtable(L, 0, 8);
+#define COUNT(value, name)                  \
+  lua_pushinteger(L, (lua_Integer)(value)); \
+  lua_setfield(L, -2, name)
+  COUNT(c->received, "received");
+  COUNT(c->received_bytes, "receivedBytes");
+  COUNT(c->sent, "sent");
+  COUNT(c->sent_bytes, "sentBytes");
+  COUNT(c->send_errors, "sendErrors");
+  COUNT(c->truncated, "truncated");
+  COUNT(0, "blocked");
+  COUNT(kernel_drops(x->fd), "kernelDrops");
+#undef COUNT
+  return 1;
+}
+
 /* u:fileno() -> status, fd */
 static int ux_fileno (lua_State *L) {
   lua_pushinteger(L, 0);
@@ -684,12 +759,14 @@ static const luaL_Reg ux_methods[] = {
   {"connect", ux_connect},
   {"recv_start", ux_recv_start},
   {"recv_stop", ux_recv_stop},
+  {"set_paused", ux_set_paused},
   {"set_onmessage", ux_set_onmessage},
   {"send", ux_send},
   {"getsockname", ux_getsockname},
   {"getpeername", ux_getpeername},
   {"buffer_size", ux_buffer_size},
   {"send_queue", ux_send_queue},
+  {"stats", ux_stats},
   {"fileno", ux_fileno},
   {NULL, NULL},
 };

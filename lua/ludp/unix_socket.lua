@@ -13,7 +13,9 @@
 -- buffer sizes, the send queue's size) it inherits; bind, send, connect,
 -- disconnect, the addresses and close are its own, and what only IP has
 -- (TTLs, broadcast, multicast) raises ERR_SOCKET_BAD_TYPE, as does any
--- other method of Socket called on it (validators.check_socket).
+-- other method of Socket called on it (validators.check_socket): reply,
+-- the IP options, request. pause, resume and stats are its own, over the
+-- binding's calls of the same names as udp.c's.
 --
 -- There is nothing to resolve and every call of the binding answers at
 -- once, so there is no queue of operations here: a send goes to the
@@ -275,6 +277,28 @@ for _, name in ipairs({ "setBroadcast", "setTTL", "setMulticastTTL",
                         "addSourceSpecificMembership",
                         "dropSourceSpecificMembership" }) do
   methods[name] = unsupported(name)
+end
+
+-- pause()/resume(), as an IP socket's: datagrams wait in the kernel
+-- until resume(); one paused before bind() starts paused.
+function methods:pause()
+  check_running(self)
+  local r = self._handle:set_paused(true)
+  if r ~= 0 then raise_uv(r, "recvStop") end
+  return self
+end
+
+function methods:resume()
+  check_running(self)
+  local r = self._handle:set_paused(false)
+  if r ~= 0 then raise_uv(r, "recvStart") end
+  return self
+end
+
+-- stats(): a new table with an IP socket's fields, counted by the binding.
+function methods:stats()
+  check_running(self)
+  return self._handle:stats()
 end
 
 -- Starts or stops reading a bound socket, for ludp.async's recv and

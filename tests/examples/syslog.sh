@@ -8,7 +8,8 @@
 # (logger's time, host name and source port) are checked for their form,
 # then replaced. A raw RFC 5424 datagram with a UTF-8 BOM (RFC 5424's
 # own example) and one without a priority are sent by socat. SIGUSR1 and
-# SIGTERM print the socket's counts: kernelDrops 0.
+# SIGTERM print the socket's counts (stats(), on either socket):
+# kernelDrops 0.
 set -euo pipefail
 . tests/example_lib.sh
 
@@ -96,7 +97,7 @@ timeout 10 logger -u "$dir/log" -d --rfc5424=notq -t loc2 --msgid M2 "local two"
 expect "unix rfc5424" "$(next_json)" \
   '{"format":"rfc5424","facility":"user","severity":"notice","timestamp":"TIME5424","hostname":"HOST","appName":"loc2","procId":null,"msgId":"M2","structuredData":null,"message":"local two","utf8":false,"from":""}'
 kill -INT "$(pid_of local)"
-wait_line local '^syslog: received=2$'
+wait_line local '^syslog: received=2 kernelDrops=0$'
 finish local 0
 [ ! -e "$dir/log" ]                      # close() removed its file
 echo "ok"

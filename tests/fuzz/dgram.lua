@@ -5,8 +5,9 @@
 -- closed sockets) on a live loop, from the main chunk and from coroutines
 -- of ludp.async (recv, request, messages, sleep, wait). Every call must work or raise one of
 -- the errors of docs/reference.md; so must every callback the loop makes,
--- and every method called on a wrong receiver. After the input
--- every socket is closed and the loop must settle with no handle and no
+-- and every method called on a wrong receiver. After the input each
+-- open socket's stats() must be counts (integers >= 0), then every
+-- socket is closed and the loop must settle with no handle and no
 -- registry reference left (tests/fuzz/fuzzlib.lua).
 --
 -- Input format: one byte picks an operation, the following bytes its
@@ -448,6 +449,11 @@ function operation(depth)
     f = dgram.Socket[name]
     if type(s) == "table" and rawget(s, "type") == "unix"
        and d.byte() % 4 ~= 0 then
+      -- what a unix socket does beyond Node, often: pausing and resuming
+      -- among its sends, its counts
+      if d.byte() % 4 == 0 then
+        name = d.pick({ "pause", "resume", "stats" })
+      end
       f = s[name]
     end
   else
@@ -455,6 +461,28 @@ function operation(depth)
   end
   return function()
     fz.call(name, f, s, table.unpack(args, 1, n))
+  end
+end
+
+local STATS = { "received", "receivedBytes", "sent", "sentBytes",
+                "sendErrors", "truncated", "blocked", "kernelDrops" }
+
+-- stats() of each socket still open after the input: a table of the
+-- counts, each an integer >= 0, whatever the input did to it.
+local function check_stats()
+  for _, s in ipairs(socks) do
+    if not s._closed then
+      local ok, st = fz.call("stats", s.stats, s)
+      if ok then
+        for _, field in ipairs(STATS) do
+          local v = st[field]
+          if math.type(v) ~= "integer" or v < 0 then
+            fz.fail(string.format("stats().%s of a %s socket is %s", field,
+                                  s.type, tostring(v)))
+          end
+        end
+      end
+    end
   end
 end
 
@@ -471,6 +499,7 @@ return function(bytes)
     if not ok then fz.fail("the driver itself failed: " .. tostring(op)) end
     op()
   end
+  check_stats()
   -- Close everything, also what callbacks open meanwhile.
   fz.close_all("after the input", socks)
   socks = {}
