@@ -324,7 +324,7 @@ describe("the methods and options beyond Node's, with hostile arguments", functi
       socks[9]:pause()
       socks[9]:bind(ready)
       socks[10]:close()
-    end, 60000)                          -- thousands of errors under ASan
+    end, 180000)            -- a watchdog: thousands of errors under valgrind
     assert.same({}, bad)
     assert.equal(10 * #METHODS * HOSTILE.n * 3, calls)
   end)

@@ -17,9 +17,10 @@ local type, rawget, tointeger, math_type, format =
   type, rawget, math.tointeger, math.type, string.format
 local next_tick = core.next_tick
 local check_running, check_socket, check_flag, check_port, check_message,
-      raise_uv =
+      raise_uv, check_any_running =
   validators.check_running, validators.check_socket, validators.check_flag,
-  validators.check_port, validators.check_message, validators.raise_uv
+  validators.check_port, validators.check_message, validators.raise_uv,
+  validators.check_any_running
 
 -- dgram's bind and connect states (lib/dgram.js's): BOUND, CONNECTED.
 local BOUND, CONNECTED = 2, 2
@@ -211,23 +212,24 @@ end
 
 -- pause(): no more reading until resume(); datagrams wait in the
 -- kernel's receive buffer (those read already in the same wake-up are
--- still delivered). Listeners added meanwhile do not resume it.
+-- still delivered). Listeners added meanwhile do not resume it. These
+-- three serve unix sockets too: their binding has the same calls.
 function methods:pause()
-  check_running(self)
+  check_any_running(self)
   local r = self._handle:set_paused(true)
   if r ~= 0 then raise_uv(r, "recvStop") end
   return self
 end
 
 function methods:resume()
-  check_running(self)
+  check_any_running(self)
   local r = self._handle:set_paused(false)
   if r ~= 0 then raise_uv(r, "recvStart") end
   return self
 end
 
 function methods:stats()
-  check_running(self)
+  check_any_running(self)
   return self._handle:stats()
 end
 

@@ -279,27 +279,8 @@ for _, name in ipairs({ "setBroadcast", "setTTL", "setMulticastTTL",
   methods[name] = unsupported(name)
 end
 
--- pause()/resume(), as an IP socket's: datagrams wait in the kernel
--- until resume(); one paused before bind() starts paused.
-function methods:pause()
-  check_running(self)
-  local r = self._handle:set_paused(true)
-  if r ~= 0 then raise_uv(r, "recvStop") end
-  return self
-end
-
-function methods:resume()
-  check_running(self)
-  local r = self._handle:set_paused(false)
-  if r ~= 0 then raise_uv(r, "recvStart") end
-  return self
-end
-
--- stats(): a new table with an IP socket's fields, counted by the binding.
-function methods:stats()
-  check_running(self)
-  return self._handle:stats()
-end
+-- pause(), resume() and stats() are Socket's (ludp/socket_control.lua):
+-- the binding has the same calls.
 
 -- Starts or stops reading a bound socket, for ludp.async's recv and
 -- messages (as Socket:_read).
