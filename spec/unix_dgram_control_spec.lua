@@ -14,52 +14,9 @@ local raised, quote = helpers.raised, helpers.quote
 
 local ludp_bin = os.getenv("LUDP_BIN") or "build/ludp"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local _, _, code = p:close()
-  return code, out
-end
-
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  -- a socket file cannot be opened: ask test(1)
-  return f ~= nil or os.execute("test -e " .. quote(path)) == true
-end
-
-local dir
-local serial = 0
-
--- A fresh path in the folder, and an abstract name no other run uses.
-local function path(name)
-  serial = serial + 1
-  return string.format("%s/%s%d.sock", dir, name or "s", serial)
-end
-
-local function abstract(name)
-  serial = serial + 1
-  return string.format("@ludp-spec-ctl-%d-%d-%s%d", core.pid, os.time(),
-                       name or "a", serial)
-end
-
-setup(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -m 700 " .. quote(dir)))
-end)
-
-teardown(function()
-  os.execute("rm -rf " .. quote(dir))
-end)
-
--- Binds a new unix socket to p; then(sock) once listening.
-local function bound(p, after)
-  local s = dgram.createSocket("unix")
-  s:on("error", function(err) error(err) end)
-  s:bind(p, function() after(s) end)
-  return s
-end
+local u = require("unix_helpers").new(setup, teardown, "spec-ctl")
+local sh, exists, path, abstract, bound =
+  u.sh, u.exists, u.path, u.abstract, u.bound
 
 -- Runs fn after the loop has polled at least once more: a datagram that
 -- could be read by then would have been.

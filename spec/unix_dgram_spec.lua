@@ -15,52 +15,9 @@ local raised, quote = helpers.raised, helpers.quote
 
 local ludp_bin = os.getenv("LUDP_BIN") or "build/ludp"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local _, _, code = p:close()
-  return code, out
-end
-
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  -- a socket file cannot be opened: ask test(1)
-  return f ~= nil or os.execute("test -e " .. quote(path)) == true
-end
-
-local dir
-local serial = 0
-
--- A fresh path in the folder, and an abstract name no other run uses.
-local function path(name)
-  serial = serial + 1
-  return string.format("%s/%s%d.sock", dir, name or "s", serial)
-end
-
-local function abstract(name)
-  serial = serial + 1
-  return string.format("@ludp-spec-%d-%d-%s%d", core.pid, os.time(),
-                       name or "a", serial)
-end
-
-setup(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -m 700 " .. quote(dir)))
-end)
-
-teardown(function()
-  os.execute("rm -rf " .. quote(dir))
-end)
-
--- Binds a new unix socket to p; then(sock) once listening.
-local function bound(p, after)
-  local s = dgram.createSocket("unix")
-  s:on("error", function(err) error(err) end)
-  s:bind(p, function() after(s) end)
-  return s
-end
+local u = require("unix_helpers").new(setup, teardown, "spec")
+local sh, exists, path, abstract, bound =
+  u.sh, u.exists, u.path, u.abstract, u.bound
 
 describe("a unix datagram socket", function()
   it("binds to a file, and two sockets talk both ways", function()
@@ -325,10 +282,10 @@ describe("errors", function()
     assert.equal("ERR_INVALID_ARG_VALUE", err.code)
     err = raised(s.bind, s, "@")
     assert.equal("ERR_INVALID_ARG_VALUE", err.code)
-    err = raised(s.bind, s, dir .. "/a\0b")
+    err = raised(s.bind, s, u.dir .. "/a\0b")
     assert.equal("ERR_INVALID_ARG_VALUE", err.code)
     assert.truthy(err.message:find("without null bytes", 1, true))
-    local long = dir .. "/" .. string.rep("x", 108 - #dir - 1)  -- 108 bytes
+    local long = u.dir .. "/" .. string.rep("x", 108 - #u.dir - 1)  -- 108 bytes
     err = raised(s.bind, s, long)
     assert.equal("ERR_INVALID_ARG_VALUE", err.code)
     assert.truthy(err.message:find("must be shorter than 108 bytes", 1, true))
@@ -343,7 +300,7 @@ describe("errors", function()
     err = raised(s.connect, s, path(), 7)
     assert.equal("ERR_INVALID_ARG_TYPE", err.code)
     -- the longest path that fits binds
-    local longest = dir .. "/" .. string.rep("z", 107 - #dir - 1)
+    local longest = u.dir .. "/" .. string.rep("z", 107 - #u.dir - 1)
     s:bind(longest)
     assert.equal("ERR_SOCKET_ALREADY_BOUND", raised(s.bind, s, path()).code)
     assert.equal(longest, s:address().address)
@@ -676,7 +633,7 @@ describe("real clients", function()
       return
     end
     local p, q = path("srv"), path("socat")
-    local out_file = dir .. "/socat.out"
+    local out_file = u.dir .. "/socat.out"
     local got, from
     T.run(function(done)
       bound(p, function(s)
