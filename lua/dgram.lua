@@ -142,10 +142,18 @@ end
 -- A socket that recv or request used (ludp.async) says what it takes.
 function Socket:_listeners_changed(event, stored)
   if event == "message" then
-    local h, w = self._handle, self._waiters
+    local w = self._waiters
     if w then stored = w:listeners_changed(stored) end
-    if h then h:set_onmessage(control.onmessage(self, stored)) end
+    self:_deliver_to(stored)
   end
+end
+
+-- Hands the binding what each datagram goes to (the block list's filter
+-- in front of it when the socket has one): the one place that does, for
+-- the listeners here and for ludp.async's waiters.
+function Socket:_deliver_to(fn)
+  local h = self._handle
+  if h then h:set_onmessage(control.onmessage(self, fn)) end
 end
 
 -- Starts or stops reading a bound socket, for ludp.async, which reads a

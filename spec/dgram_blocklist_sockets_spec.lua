@@ -151,3 +151,36 @@ describe("sendBlockList", function()
     end
   end)
 end)
+
+describe("receiveBlockList and ludp.async", function()
+  it("keeps a blocked datagram from a waiting recv", function()
+    local ludp = require("ludp")
+    local got, blocked
+    local list = dgram.BlockList.new()
+    list:addAddress("127.0.0.2")
+    T.run(function(done)
+      local server = dgram.createSocket({ type = "udp4",
+                                          receiveBlockList = list })
+      local bad = dgram.createSocket("udp4")
+      local good = dgram.createSocket("udp4")
+      server:bind(0, "127.0.0.1")
+      ludp.async(function()
+        assert(ludp.wait(server, "listening"))
+        local port = server:address().port
+        bad:bind(0, "127.0.0.2")
+        assert(ludp.wait(bad, "listening"))
+        bad:send("blocked", port, "127.0.0.1", function()
+          good:send("let through", port, "127.0.0.1")
+        end)
+        local msg, rinfo = server:recv({ timeout = 5000 })
+        got = msg .. "@" .. rinfo.address
+        blocked = server:stats().blocked
+        bad:close()
+        good:close()
+        server:close(done)
+      end)
+    end)
+    assert.equal("let through@127.0.0.1", got)
+    assert.equal(1, blocked)
+  end)
+end)

@@ -25,7 +25,6 @@
 local core = require("ludp.core")
 local errors = require("ludp.errors")
 local validators = require("ludp.validators")
-local control = require("ludp.socket_control")
 
 local type, select, pcall, math_type = type, select, pcall, math.type
 local create, resume, yield, running, costatus =
@@ -262,8 +261,7 @@ end
 
 local function idle(r)
   if r.listeners ~= nil then
-    local h = r.sock._handle
-    if h then h:set_onmessage(control.onmessage(r.sock, r.listeners)) end
+    r.sock:_deliver_to(r.listeners)
   elseif not r.stop_due then
     local t = core.timer()
     r.stop_due = t
@@ -359,11 +357,10 @@ end
 local function receive(sock, r, task, w, ms)
   local msg, rinfo = from_backlog(r, w)
   if msg ~= nil then return msg, rinfo end
-  local h = sock._handle
   link(r, w)
   w.linked = true
   if r.first == w then              -- the first: datagrams come here now
-    if h then h:set_onmessage(control.onmessage(sock, r.on_message)) end
+    sock:_deliver_to(r.on_message)
     if not r.reading then r.reading = sock:_read(true) == 0 end
   end
   return suspend(task, w, ms)
