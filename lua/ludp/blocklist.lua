@@ -158,25 +158,27 @@ local function check_this(self)
   end
 end
 
+-- A string argument (an address is checked before the family, as Node
+-- checks them).
+local function check_string(v, name)
+  if type(v) ~= "string" then errors.arg_type(name, "of type string", v) end
+end
+
 -- family: nil (IPv4), "ipv4" or "ipv6" in any case -> 4 or 6, with Node's
 -- errors.
 local function family_of(family)
   if family == nil or family == "ipv4" then return 4 end
   if family == "ipv6" then return 6 end
-  if type(family) ~= "string" then
-    errors.arg_type("family", "of type string", family)
-  end
+  check_string(family, "family")
   local f = lower(family)
   if f == "ipv4" then return 4 end
   if f == "ipv6" then return 6 end
   errors.invalid_value("options.family", family, "is invalid")
 end
 
--- hi, lo of an address argument, raising as Node's SocketAddress.
-local function parse_arg(address, name, fam)
-  if type(address) ~= "string" then
-    errors.arg_type(name, "of type string", address)
-  end
+-- hi, lo of an address argument (a string already), raising as Node's
+-- SocketAddress.
+local function parse_arg(address, fam)
   local hi, lo = point(address, fam)
   if hi == nil then
     errors.raise("Error", "ERR_INVALID_ADDRESS", "Invalid socket address")
@@ -198,11 +200,9 @@ end
 
 function methods:addAddress(address, family)
   check_this(self)
-  if type(address) ~= "string" then
-    errors.arg_type("address", "of type string", address)
-  end
+  check_string(address, "address")
   local fam = family_of(family)
-  local hi, lo = parse_arg(address, "address", fam)
+  local hi, lo = parse_arg(address, fam)
   local single = self._single
   local row = single[hi]
   if row == nil then
@@ -216,15 +216,11 @@ end
 
 function methods:addRange(first, last, family)
   check_this(self)
-  if type(first) ~= "string" then
-    errors.arg_type("start", "of type string", first)
-  end
-  if type(last) ~= "string" then
-    errors.arg_type("end", "of type string", last)
-  end
+  check_string(first, "start")
+  check_string(last, "end")
   local fam = family_of(family)
-  local shi, slo = parse_arg(first, "start", fam)
-  local ehi, elo = parse_arg(last, "end", fam)
+  local shi, slo = parse_arg(first, fam)
+  local ehi, elo = parse_arg(last, fam)
   if not le(shi, slo, ehi, elo) then
     errors.invalid_value("start", first, "must come before end")
   end
@@ -250,11 +246,9 @@ end
 
 function methods:addSubnet(network, prefix, family)
   check_this(self)
-  if type(network) ~= "string" then
-    errors.arg_type("network", "of type string", network)
-  end
+  check_string(network, "network")
   local fam = family_of(family)
-  local hi, lo = parse_arg(network, "network", fam)
+  local hi, lo = parse_arg(network, fam)
   local max = fam == 4 and 32 or 128
   if type(prefix) ~= "number" then
     errors.arg_type("prefix", "of type number", prefix)
@@ -309,9 +303,7 @@ end
 -- that family, as in Node.
 function methods:check(address, family)
   check_this(self)
-  if type(address) ~= "string" then
-    errors.arg_type("address", "of type string", address)
-  end
+  check_string(address, "address")
   local fam = family_of(family)
   local hi, lo = point(address, fam)
   if hi == nil then return false end
