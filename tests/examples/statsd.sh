@@ -10,6 +10,7 @@
 # buffer holds the burst), and the p90. SIGTERM flushes and stops it.
 set -euo pipefail
 . tests/example_lib.sh
+. tests/statsd_lib.sh
 
 port=$(free_port)
 start server "$LUDP" examples/statsd.lua "$port" 127.0.0.1 100
@@ -41,16 +42,7 @@ timeout 20 "$LUDP" -e '
   print("sent 100000 metrics in " .. sent .. " datagrams")' "$port"
 
 # The flushes, until they counted 100,010 metrics
-lines=$(mktemp)
-trap 'rm -f "$lines"; _ex_cleanup' EXIT
-total=0
-while [ "$total" -lt 100010 ] && IFS= read -r line <&"${_ex_fd[server]}"; do
-  [[ $line =~ \"metrics\":([0-9]+) ]] || { echo "server: $line"; continue; }
-  total=$((total + BASH_REMATCH[1]))
-  echo "$line" >> "$lines"
-done
-echo "flushes counted $total metrics"
-timeout 20 "$LUDP" tests/statsd_totals.lua "$lines" sampled
+statsd_check 100010 sampled
 
 kill -TERM "$(pid_of server)"
 wait_line server '"metrics":0'

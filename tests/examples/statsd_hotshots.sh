@@ -10,6 +10,7 @@
 # when node or npm is missing, or npm cannot install hot-shots.
 set -euo pipefail
 . tests/example_lib.sh
+. tests/statsd_lib.sh
 
 for tool in node npm; do
   if ! command -v "$tool" >/dev/null; then
@@ -49,16 +50,7 @@ NODE_PATH="$prefix/node_modules" timeout 30 node -e '
 
 # hot-shots has no sampled counter here (it samples at random): the
 # 10,000 of them are plain increments, so the count is 70,000.
-lines=$(mktemp)
-trap 'rm -f "$lines"; _ex_cleanup' EXIT
-total=0
-while [ "$total" -lt 100010 ] && IFS= read -r line <&"${_ex_fd[server]}"; do
-  [[ $line =~ \"metrics\":([0-9]+) ]] || { echo "server: $line"; continue; }
-  total=$((total + BASH_REMATCH[1]))
-  echo "$line" >> "$lines"
-done
-echo "flushes counted $total metrics"
-timeout 20 "$LUDP" tests/statsd_totals.lua "$lines" hot-shots
+statsd_check 100010 hot-shots
 
 kill -TERM "$(pid_of server)"
 wait_line server '"metrics":0'
