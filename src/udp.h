@@ -50,7 +50,7 @@ typedef struct {
   unsigned char reading;   /* read_lone delivers: recv_stop waits */
   unsigned char stopping;  /* a recv_stop waits for on_recv */
   unsigned char no_gso;    /* the kernel refused a UDP_SEGMENT send */
-  unsigned char own_read;  /* read by read_own: recvInfo or maxDatagramSize */
+  unsigned char own_read;  /* recvInfo or maxDatagramSize: control, slots */
   unsigned char recv_info; /* recvInfo: each datagram's control messages */
   unsigned char paused;    /* pause(): not reading until resume() */
   unsigned char started;   /* recv_start was called (dgram's bind) */
@@ -71,10 +71,10 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 
 /* ------------------------------------------------- the engine's state */
 
-/* Receive: libuv's recvmmsg reads up to RECV_WIDTH datagrams, each into
-** its own 64 KiB slice of one buffer that every socket shares (a batch
-** is consumed at once); pages never written to cost no memory. */
-#define RECV_WIDTH 20
+/* Receive: a recvmmsg reads up to RECV_WIDTH datagrams, each into its
+** own 64 KiB slice of one buffer that every socket shares (a batch is
+** consumed at once); pages never written to cost no memory. */
+#define RECV_WIDTH 64
 #define RECV_SLICE (64 * 1024)
 #define PENDING_MAX 64
 #define PEER_SLOT_BITS 10 /* udp_recv.c: the peers whose strings are kept */
@@ -113,8 +113,6 @@ typedef struct {
 typedef struct {
   struct { /* udp_recv.c */
     char buf[RECV_WIDTH * RECV_SLICE];
-    uv_udp_t *drained; /* the socket whose last read came back short */
-    unsigned chunks;   /* datagrams of the current recvmmsg so far */
     struct {           /* datagrams waiting for one protected call */
       ludp_handle *lh;
       unsigned n, next; /* 'next' survives an error thrown by a listener */
@@ -129,7 +127,10 @@ typedef struct {
       int ifindex, tos;    /* its interface, TOS (-1: unknown) */
       unsigned char truncated;
     } info[PENDING_MAX];
-    struct { /* read_own's recvmmsg (sockets with recvInfo, a size cap) */
+    struct { /* the recvmmsg's headers, made for the last socket read */
+      size_t slot;    /* its slots' size (0: not made yet) */
+      int ctl_on;     /* with control buffers */
+      unsigned used;  /* headers the last call wrote to */
       struct mmsghdr msgs[RECV_WIDTH];
       struct iovec iov[RECV_WIDTH];
       union {
