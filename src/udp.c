@@ -51,14 +51,32 @@ int udp_push_onerror (lua_State *L, ludp_handle *lh) {
   return 1;
 }
 
+/*
+** A reply to the datagram being delivered names its peer with the very
+** string rinfo.address holds (the same object, not an equal one: it
+** lives as long as the rinfo it is in), and rinfo.port: that is the
+** sockaddr it came from, with no parse and no cache. Any other
+** destination goes through the cache of those parsed lately.
+*/
+int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
+             const struct sockaddr **sa) {
+  int family = udp_extra_of(lh)->family;
+  const ludp_sockaddr *from = ludp_udp.recv.now.from;
+  if (ip == ludp_udp.recv.now.ip && port == ludp_udp.recv.now.port &&
+      from->sa.sa_family == family) {
+    *sa = &from->sa;
+    return 0;
+  }
+  return ludp_sockaddr_lookup(&ludp_udp.dst, family, ip, len, port, sa);
+}
+
 int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
                   const struct sockaddr **sa) {
   size_t len;
   const char *ip = luaL_checklstring(L, i, &len);
   lua_Integer port = luaL_checkinteger(L, i + 1);
   luaL_argcheck(L, port >= 0 && port <= 65535, i + 1, "port out of range");
-  return ludp_sockaddr_lookup(&ludp_udp.dst, udp_extra_of(lh)->family, ip, len,
-                              (int)port, sa);
+  return udp_dst(lh, ip, len, (int)port, sa);
 }
 
 static int push_status (lua_State *L, int status) {

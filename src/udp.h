@@ -138,6 +138,11 @@ typedef struct {
         struct cmsghdr align;
       } ctl[RECV_WIDTH];
     } own;
+    struct {            /* the datagram whose listeners run (see udp_dst) */
+      const char *ip;   /* its rinfo.address, by address (NULL: none) */
+      int port;         /* its rinfo.port */
+      const ludp_sockaddr *from;
+    } now;
     ludp_sockaddr peers[PEER_SLOTS]; /* peers whose strings are kept */
     int peers_kept;      /* any (untouched, 'peers' costs no memory) */
     ludp_sockaddr local; /* the last localAddress, string at local_ref */
@@ -191,6 +196,11 @@ int udp_push_onerror (lua_State *L, ludp_handle *lh);
 /* udp.c: parses the ip string and port at 'i', 'i+1' for the socket. */
 int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
                   const struct sockaddr **sa);
+
+/* udp.c: the destination 'len' bytes of 'ip' (a Lua string's) and 'port'
+** name for the socket: 0 and *sa, or UV_EINVAL. */
+int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
+             const struct sockaddr **sa);
 
 /* udp_recv.c */
 int udp_recv_start (lua_State *L);

@@ -192,6 +192,9 @@ static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, x, from);
+  R.now.ip = lua_tostring(L, -1); /* see udp_dst */
+  R.now.port = ludp_sockaddr_port(from);
+  R.now.from = &P.d[i].from;
   lua_rawset(L, -3);
   lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
   lua_pushvalue(L, lua_upvalueindex(x->family == AF_INET6 ? UP_IPV6 : UP_IPV4));
@@ -290,6 +293,7 @@ static int deliver_batch (lua_State *L) {
       if (x->own_read) push_info(L, x, i);
       ludp_udp.paths.delivered++;
       lua_call(L, 2, 0);
+      R.now.ip = NULL; /* its peer's string may go now */
     }
     ludp_after_callback(L);
   }
@@ -355,6 +359,7 @@ static void deliver (ludp_handle *lh) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &deliver_key);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref); /* the box */
     ludp_call(L, 1); /* an error: reported, and the loop goes on */
+    R.now.ip = NULL; /* the listener that failed is over */
   }
   if (P.next >= P.n || !ludp_failed() || lh->closing ||
       lh->cb_ref == LUA_NOREF || !carry(L))
