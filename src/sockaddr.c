@@ -112,6 +112,7 @@ int ludp_sockaddr_lookup (ludp_dst_cache *c, int family, const char *ip,
     return 0;
   }
   if (a->family != 0) *b = *a;
+  c->parsed++;
   return ludp_sockaddr_parse(a, family, ip, len, port, out);
 }
 

@@ -40,6 +40,7 @@ typedef struct {
 #define LUDP_DST_SLOTS (1 << LUDP_DST_SLOT_BITS)
 typedef struct {
   ludp_addr_cache slot[LUDP_DST_SLOTS];
+  unsigned long parsed; /* the lookups that parsed: not found */
 } ludp_dst_cache;
 
 /* The length of 'sa' as the kernel takes it. */

@@ -64,6 +64,7 @@ int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
   const ludp_sockaddr *from = ludp_udp.recv.now.from;
   if (ip == ludp_udp.recv.now.ip && port == ludp_udp.recv.now.port &&
       from->sa.sa_family == family) {
+    ludp_udp.paths.reply_peer++;
     *sa = &from->sa;
     return 0;
   }
@@ -423,12 +424,13 @@ static int udp_count (lua_State *L) {
 ** each path since the start (see udp_paths in udp.h). */
 static int core_udp_paths (lua_State *L) {
   const udp_paths *p = &ludp_udp.paths;
-  lua_createtable(L, 0, 11);
+  lua_createtable(L, 0, 14);
 #define FIELD(name)            \
   lua_pushinteger(L, p->name); \
   lua_setfield(L, -2, #name)
   FIELD(read_lone);
   FIELD(read_mmsg);
+  FIELD(recvmmsg);
   FIELD(delivered);
   FIELD(reply_fast);
   FIELD(batched);
@@ -438,6 +440,9 @@ static int core_udp_paths (lua_State *L) {
   FIELD(try_send);
   FIELD(queued);
   FIELD(reply_from);
+  FIELD(reply_peer);
+  lua_pushinteger(L, (lua_Integer)ludp_udp.dst.parsed);
+  lua_setfield(L, -2, "dst_parsed");
 #undef FIELD
   return 1;
 }

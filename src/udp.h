@@ -92,7 +92,8 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 ** refactor that loses a fast path fails a spec (core.udp_paths()). */
 typedef struct {
   lua_Integer read_lone;     /* datagrams read alone with recvmsg */
-  lua_Integer read_mmsg;     /* datagrams read by libuv's recvmmsg */
+  lua_Integer read_mmsg;     /* datagrams read by recvmmsg */
+  lua_Integer recvmmsg;      /* the recvmmsg calls that read them */
   lua_Integer delivered;     /* datagrams handed to an onmessage */
   lua_Integer reply_fast;    /* Socket.send calls done in C, no Lua */
   lua_Integer batched;       /* replies that joined a reply batch */
@@ -102,6 +103,7 @@ typedef struct {
   lua_Integer try_send;      /* datagrams sent with uv_udp_try_send */
   lua_Integer queued;        /* datagrams copied into libuv's queue */
   lua_Integer reply_from;    /* Socket.reply calls done in C (udp_reply.c) */
+  lua_Integer reply_peer;    /* destinations that were the datagram's peer */
 } udp_paths;
 
 /*
@@ -113,7 +115,7 @@ typedef struct {
 typedef struct {
   struct { /* udp_recv.c */
     char buf[RECV_WIDTH * RECV_SLICE];
-    struct {           /* datagrams waiting for one protected call */
+    struct { /* datagrams waiting for one protected call */
       ludp_handle *lh;
       unsigned n, next; /* 'next' survives an error thrown by a listener */
       struct {
@@ -127,10 +129,10 @@ typedef struct {
       int ifindex, tos;    /* its interface, TOS (-1: unknown) */
       unsigned char truncated;
     } info[PENDING_MAX];
-    struct { /* the recvmmsg's headers, made for the last socket read */
-      size_t slot;    /* its slots' size (0: not made yet) */
-      int ctl_on;     /* with control buffers */
-      unsigned used;  /* headers the last call wrote to */
+    struct {         /* the recvmmsg's headers, made for the last socket read */
+      size_t slot;   /* its slots' size (0: not made yet) */
+      int ctl_on;    /* with control buffers */
+      unsigned used; /* headers the last call wrote to */
       struct mmsghdr msgs[RECV_WIDTH];
       struct iovec iov[RECV_WIDTH];
       union {
@@ -138,9 +140,9 @@ typedef struct {
         struct cmsghdr align;
       } ctl[RECV_WIDTH];
     } own;
-    struct {            /* the datagram whose listeners run (see udp_dst) */
-      const char *ip;   /* its rinfo.address, by address (NULL: none) */
-      int port;         /* its rinfo.port */
+    struct {          /* the datagram whose listeners run (see udp_dst) */
+      const char *ip; /* its rinfo.address, by address (NULL: none) */
+      int port;       /* its rinfo.port */
       const ludp_sockaddr *from;
     } now;
     ludp_sockaddr peers[PEER_SLOTS]; /* peers whose strings are kept */
@@ -207,7 +209,7 @@ int udp_recv_start (lua_State *L);
 int udp_recv_stop (lua_State *L);
 int udp_set_paused (lua_State *L);
 int udp_set_recv (lua_State *L);
-void udp_recv_close (ludp_handle *lh);
+void udp_recv_close (const ludp_handle *lh);
 void udp_recv_open (lua_State *L);
 
 /* udp_send.c */

@@ -544,12 +544,13 @@ static void read_batches (ludp_handle *lh) {
       }
     }
     ludp_udp.paths.read_mmsg += n;
+    ludp_udp.paths.recvmmsg++;
     P.lh = lh;
     P.n = (unsigned)n;
     P.next = 0;
     deliver(lh);
     if ((unsigned)n < RECV_WIDTH) x->idle = 1; /* found empty */
-    if (P.n > 0 || x->idle) break;            /* carried, or empty */
+    if (P.n > 0 || x->idle) break;             /* carried, or empty */
   }
   x->reading = 0;
 }
@@ -691,7 +692,7 @@ int udp_set_recv (lua_State *L) {
 }
 
 /* Before uv_close: what it carried from a failed batch goes. */
-void udp_recv_close (ludp_handle *lh) {
+void udp_recv_close (const ludp_handle *lh) {
   if (P.lh == lh) drop_pending();
 }
 
