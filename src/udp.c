@@ -52,11 +52,12 @@ int udp_push_onerror (lua_State *L, ludp_handle *lh) {
 }
 
 /*
-** A reply to the datagram being delivered names its peer with the very
-** string rinfo.address holds (the same object, not an equal one: it
-** lives as long as the rinfo it is in), and rinfo.port: that is the
-** sockaddr it came from, with no parse and no cache. Any other
-** destination goes through the cache of those parsed lately.
+** A reply to the datagram being delivered names its peer with the string
+** rinfo.address holds (that object: Lua keeps one string of each short
+** text, so an equal literal is it too; the socket's kept peers hold it
+** while the listeners run) and rinfo.port: that is the sockaddr the
+** datagram came from, with no parse and no cache. Any other destination
+** goes through the cache of those parsed lately.
 */
 int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
              const struct sockaddr **sa) {
