@@ -121,10 +121,10 @@ describe("'message'", function()
   it("keeps receiving after a read that emptied the socket", function()
     -- After a read that returned less than it had room for, the binding
     -- waits for the socket's next readiness instead of reading again: a
-    -- burst wider than one read (20 datagrams), then a socket that sends
+    -- burst that takes more than one read (64 datagrams each), then a socket that sends
     -- to itself from its listener, so that each datagram arrives while
     -- the one before it is handled.
-    local BURST, ROUNDS = 45, 300
+    local BURST, ROUNDS = 150, 300
     local got, looped = 0, 0
     T.run(function(done)
       local a = dgram.createSocket("udp4")

@@ -89,6 +89,41 @@ describe("the binding's fast paths", function()
     assert.is_true(d.sendmmsg >= 1 and d.sendmmsg <= d.batched)
   end)
 
+  it("a burst queued in the kernel: read 64 datagrams a recvmmsg, in order",
+     function()
+    -- The client sends while the server is paused: on loopback each
+    -- datagram is in the server's receive queue when send returns.
+    local n, got = 128, {}
+    local d = delta(function()
+      T.run(function(done)
+        local server = dgram.createSocket("udp4")
+        local client = dgram.createSocket("udp4")
+        server:on("message", function(msg)
+          got[#got + 1] = msg
+          if #got == n then
+            client:close()
+            server:close(done)
+          end
+        end)
+        server:bind(0, "127.0.0.1", function()
+          server:pause()
+          client:bind(0, "127.0.0.1", function()
+            for i = 1, n do
+              client:send(tostring(i), server:address().port, "127.0.0.1")
+            end
+            client:send("", client:address().port, "127.0.0.1")
+            client:once("message", function() server:resume() end)
+          end)
+        end)
+      end)
+    end)
+    for i = 1, n do assert.equal(tostring(i), got[i]) end
+    -- the first alone (read_lone), then 64 and 63 (libuv's own reads took
+    -- at most 20 a call)
+    assert.equal(n + 1, d.read_lone + d.read_mmsg) -- and the client's own
+    assert.is_true(d.recvmmsg <= 2, "recvmmsg " .. d.recvmmsg)
+  end)
+
   it("a burst from peers in turn: batched, one message per reply",
      function()
     local n, got = 16, 0

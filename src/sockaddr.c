@@ -51,11 +51,17 @@ int ludp_sockaddr_same_ip (const struct sockaddr *a, const struct sockaddr *b) {
 
 /* --------------------------------------------------------------- parse */
 
+/* Whether slot 'c' holds 'ip' and 'port' for 'family'. */
+static int holds (const ludp_addr_cache *c, int family, const char *ip,
+                  size_t len, int port) {
+  return c->iplen == len && c->port == port && c->family == family &&
+         memcmp(c->ip, ip, len) == 0;
+}
+
 int ludp_sockaddr_parse (ludp_addr_cache *c, int family, const char *ip,
                          size_t len, int port, const struct sockaddr **out) {
   int r;
-  if (c->iplen == len && c->port == port && c->family == family &&
-      memcmp(c->ip, ip, len) == 0) {
+  if (holds(c, family, ip, len, port)) {
     *out = &c->sa.sa;
     return 0;
   }
@@ -80,10 +86,34 @@ int ludp_sockaddr_parse (ludp_addr_cache *c, int family, const char *ip,
 
 int ludp_sockaddr_lookup (ludp_dst_cache *c, int family, const char *ip,
                           size_t len, int port, const struct sockaddr **out) {
-  uint64_t h = ((uint64_t)(uintptr_t)ip >> 4) ^ ((uint64_t)port << 40);
-  /* the top bits of the product depend on every bit of h */
-  h = (h * 0x9e3779b97f4a7c15u) >> (64 - LUDP_DST_SLOT_BITS);
-  return ludp_sockaddr_parse(&c->slot[h], family, ip, len, port, out);
+  /* Strings lie at irregular strides: a full mix (murmur3's finalizer),
+  ** so that 256 peers fill as many slots as random keys would. */
+  uint64_t h = (uint64_t)(uintptr_t)ip ^ ((uint64_t)port << 48);
+  ludp_addr_cache *a, *b;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdu;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53u;
+  h ^= h >> 33;
+  /* Two slots per key: the first holds the latest of the two keys, the
+  ** second the one before, so that two peers that share a slot do not
+  ** push each other out at every reply. */
+  a = &c->slot[h & (LUDP_DST_SLOTS - 1) & ~(size_t)1];
+  b = a + 1;
+  if (holds(a, family, ip, len, port)) {
+    *out = &a->sa.sa;
+    return 0;
+  }
+  if (holds(b, family, ip, len, port)) {
+    ludp_addr_cache t = *a;
+    *a = *b;
+    *b = t;
+    *out = &a->sa.sa;
+    return 0;
+  }
+  if (a->family != 0) *b = *a;
+  c->parsed++;
+  return ludp_sockaddr_parse(a, family, ip, len, port, out);
 }
 
 

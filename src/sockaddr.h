@@ -33,13 +33,14 @@ typedef struct {
   ludp_sockaddr sa;
 } ludp_addr_cache;
 
-/* The destinations parsed lately, one slot each, chosen by where the
+/* The destinations parsed lately, in pairs of slots chosen by where the
 ** address's string is and the port: a server that replies to many peers
 ** parses each one once, not once a datagram. */
 #define LUDP_DST_SLOT_BITS 10
 #define LUDP_DST_SLOTS (1 << LUDP_DST_SLOT_BITS)
 typedef struct {
   ludp_addr_cache slot[LUDP_DST_SLOTS];
+  unsigned long parsed; /* the lookups that parsed: not found */
 } ludp_dst_cache;
 
 /* The length of 'sa' as the kernel takes it. */
@@ -59,9 +60,9 @@ int ludp_sockaddr_same_ip (const struct sockaddr *a, const struct sockaddr *b);
 int ludp_sockaddr_parse (ludp_addr_cache *cache, int family, const char *ip,
                          size_t len, int port, const struct sockaddr **out);
 
-/* ludp_sockaddr_parse through the slot of 'c' that 'ip' (the bytes of a
-** Lua string: an address string made once is at one place) and 'port'
-** pick. */
+/* ludp_sockaddr_parse through the pair of slots of 'c' that 'ip' (the
+** bytes of a Lua string: an address string made once is at one place)
+** and 'port' pick. */
 int ludp_sockaddr_lookup (ludp_dst_cache *c, int family, const char *ip,
                           size_t len, int port, const struct sockaddr **out);
 

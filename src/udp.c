@@ -51,14 +51,34 @@ int udp_push_onerror (lua_State *L, ludp_handle *lh) {
   return 1;
 }
 
+/*
+** A reply to the datagram being delivered names its peer with the string
+** rinfo.address holds (that object: Lua keeps one string of each short
+** text, so an equal literal is it too; the socket's kept peers hold it
+** while the listeners run) and rinfo.port: that is the sockaddr the
+** datagram came from, with no parse and no cache. Any other destination
+** goes through the cache of those parsed lately.
+*/
+int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
+             const struct sockaddr **sa) {
+  int family = udp_extra_of(lh)->family;
+  const ludp_sockaddr *from = ludp_udp.recv.now.from;
+  if (ip == ludp_udp.recv.now.ip && port == ludp_udp.recv.now.port &&
+      from->sa.sa_family == family) {
+    ludp_udp.paths.reply_peer++;
+    *sa = &from->sa;
+    return 0;
+  }
+  return ludp_sockaddr_lookup(&ludp_udp.dst, family, ip, len, port, sa);
+}
+
 int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
                   const struct sockaddr **sa) {
   size_t len;
   const char *ip = luaL_checklstring(L, i, &len);
   lua_Integer port = luaL_checkinteger(L, i + 1);
   luaL_argcheck(L, port >= 0 && port <= 65535, i + 1, "port out of range");
-  return ludp_sockaddr_lookup(&ludp_udp.dst, udp_extra_of(lh)->family, ip, len,
-                              (int)port, sa);
+  return udp_dst(lh, ip, len, (int)port, sa);
 }
 
 static int push_status (lua_State *L, int status) {
@@ -405,12 +425,13 @@ static int udp_count (lua_State *L) {
 ** each path since the start (see udp_paths in udp.h). */
 static int core_udp_paths (lua_State *L) {
   const udp_paths *p = &ludp_udp.paths;
-  lua_createtable(L, 0, 11);
+  lua_createtable(L, 0, 14);
 #define FIELD(name)            \
   lua_pushinteger(L, p->name); \
   lua_setfield(L, -2, #name)
   FIELD(read_lone);
   FIELD(read_mmsg);
+  FIELD(recvmmsg);
   FIELD(delivered);
   FIELD(reply_fast);
   FIELD(batched);
@@ -420,6 +441,9 @@ static int core_udp_paths (lua_State *L) {
   FIELD(try_send);
   FIELD(queued);
   FIELD(reply_from);
+  FIELD(reply_peer);
+  lua_pushinteger(L, (lua_Integer)ludp_udp.dst.parsed);
+  lua_setfield(L, -2, "dst_parsed");
 #undef FIELD
   return 1;
 }

@@ -50,7 +50,7 @@ typedef struct {
   unsigned char reading;   /* read_lone delivers: recv_stop waits */
   unsigned char stopping;  /* a recv_stop waits for on_recv */
   unsigned char no_gso;    /* the kernel refused a UDP_SEGMENT send */
-  unsigned char own_read;  /* read by read_own: recvInfo or maxDatagramSize */
+  unsigned char own_read;  /* recvInfo or maxDatagramSize: control, slots */
   unsigned char recv_info; /* recvInfo: each datagram's control messages */
   unsigned char paused;    /* pause(): not reading until resume() */
   unsigned char started;   /* recv_start was called (dgram's bind) */
@@ -71,10 +71,10 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 
 /* ------------------------------------------------- the engine's state */
 
-/* Receive: libuv's recvmmsg reads up to RECV_WIDTH datagrams, each into
-** its own 64 KiB slice of one buffer that every socket shares (a batch
-** is consumed at once); pages never written to cost no memory. */
-#define RECV_WIDTH 20
+/* Receive: a recvmmsg reads up to RECV_WIDTH datagrams, each into its
+** own 64 KiB slice of one buffer that every socket shares (a batch is
+** consumed at once); pages never written to cost no memory. */
+#define RECV_WIDTH 64
 #define RECV_SLICE (64 * 1024)
 #define PENDING_MAX 64
 #define PEER_SLOT_BITS 10 /* udp_recv.c: the peers whose strings are kept */
@@ -92,7 +92,8 @@ static inline udp_extra *udp_extra_of (ludp_handle *lh) {
 ** refactor that loses a fast path fails a spec (core.udp_paths()). */
 typedef struct {
   lua_Integer read_lone;     /* datagrams read alone with recvmsg */
-  lua_Integer read_mmsg;     /* datagrams read by libuv's recvmmsg */
+  lua_Integer read_mmsg;     /* datagrams read by recvmmsg */
+  lua_Integer recvmmsg;      /* the recvmmsg calls that read them */
   lua_Integer delivered;     /* datagrams handed to an onmessage */
   lua_Integer reply_fast;    /* Socket.send calls done in C, no Lua */
   lua_Integer batched;       /* replies that joined a reply batch */
@@ -102,6 +103,7 @@ typedef struct {
   lua_Integer try_send;      /* datagrams sent with uv_udp_try_send */
   lua_Integer queued;        /* datagrams copied into libuv's queue */
   lua_Integer reply_from;    /* Socket.reply calls done in C (udp_reply.c) */
+  lua_Integer reply_peer;    /* destinations that were the datagram's peer */
 } udp_paths;
 
 /*
@@ -113,9 +115,7 @@ typedef struct {
 typedef struct {
   struct { /* udp_recv.c */
     char buf[RECV_WIDTH * RECV_SLICE];
-    uv_udp_t *drained; /* the socket whose last read came back short */
-    unsigned chunks;   /* datagrams of the current recvmmsg so far */
-    struct {           /* datagrams waiting for one protected call */
+    struct { /* datagrams waiting for one protected call */
       ludp_handle *lh;
       unsigned n, next; /* 'next' survives an error thrown by a listener */
       struct {
@@ -129,7 +129,10 @@ typedef struct {
       int ifindex, tos;    /* its interface, TOS (-1: unknown) */
       unsigned char truncated;
     } info[PENDING_MAX];
-    struct { /* read_own's recvmmsg (sockets with recvInfo, a size cap) */
+    struct {         /* the recvmmsg's headers, made for the last socket read */
+      size_t slot;   /* its slots' size (0: not made yet) */
+      int ctl_on;    /* with control buffers */
+      unsigned used; /* headers the last call wrote to */
       struct mmsghdr msgs[RECV_WIDTH];
       struct iovec iov[RECV_WIDTH];
       union {
@@ -137,6 +140,11 @@ typedef struct {
         struct cmsghdr align;
       } ctl[RECV_WIDTH];
     } own;
+    struct {          /* the datagram whose listeners run (see udp_dst) */
+      const char *ip; /* its rinfo.address, by address (NULL: none) */
+      int port;       /* its rinfo.port */
+      const ludp_sockaddr *from;
+    } now;
     ludp_sockaddr peers[PEER_SLOTS]; /* peers whose strings are kept */
     int peers_kept;      /* any (untouched, 'peers' costs no memory) */
     ludp_sockaddr local; /* the last localAddress, string at local_ref */
@@ -191,12 +199,17 @@ int udp_push_onerror (lua_State *L, ludp_handle *lh);
 int udp_arg_addr (lua_State *L, ludp_handle *lh, int i,
                   const struct sockaddr **sa);
 
+/* udp.c: the destination 'len' bytes of 'ip' (a Lua string's) and 'port'
+** name for the socket: 0 and *sa, or UV_EINVAL. */
+int udp_dst (ludp_handle *lh, const char *ip, size_t len, int port,
+             const struct sockaddr **sa);
+
 /* udp_recv.c */
 int udp_recv_start (lua_State *L);
 int udp_recv_stop (lua_State *L);
 int udp_set_paused (lua_State *L);
 int udp_set_recv (lua_State *L);
-void udp_recv_close (ludp_handle *lh);
+void udp_recv_close (const ludp_handle *lh);
 void udp_recv_open (lua_State *L);
 
 /* udp_send.c */

@@ -1,20 +1,19 @@
 /*
 ** udp_recv.c
-** The receive engine of UDP sockets, beside libuv's own reading: which
-** datagrams are read how (recvmsg for the first after an empty socket,
-** libuv's recvmmsg for the rest, an empty buffer to stop reading a
-** drained socket), and their delivery to Lua: under one protected call
-** per batch, each datagram is passed as (msg, rinfo) to the function
-** dgram.lua handed the socket (set_onmessage), with the rinfo table made
-** ahead and the peer's string reused while the peer stays the same.
-** Replies made meanwhile are batched by udp_send.c; they leave when the
-** batch has been delivered.
+** The receive engine of UDP sockets, in libuv's stead: which datagrams
+** are read how (recvmsg for the first after an empty socket, recvmmsg of
+** up to RECV_WIDTH for the rest), and their delivery to Lua: under one
+** protected call per batch, each datagram is passed as (msg, rinfo) to
+** the function dgram.lua handed the socket (set_onmessage), with the
+** rinfo table made ahead and the peer's string reused while the peer
+** stays the same. Replies made meanwhile are batched by udp_send.c; they
+** leave when the batch has been delivered.
 **
 ** A socket that asks for more than the datagrams (recvInfo: the control
-** messages of each; maxDatagramSize: a smaller slot, and MSG_TRUNC) is
-** read by read_own, its own recvmmsg with a control buffer per datagram,
-** and its rinfo gets those fields; every other socket keeps the paths
-** above, untouched. pause()/resume() stop and restart reading.
+** messages of each; maxDatagramSize: a smaller slot, and MSG_TRUNC) gets
+** a control buffer per datagram or slots of its size, and its rinfo gets
+** those fields; every other socket reads without them. pause()/resume()
+** stop and restart reading.
 */
 
 #define _GNU_SOURCE /* recvmsg flags, mmsghdr in udp.h */
@@ -193,6 +192,9 @@ static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, x, from);
+  R.now.ip = lua_tostring(L, -1); /* see udp_dst */
+  R.now.port = ludp_sockaddr_port(from);
+  R.now.from = &P.d[i].from;
   lua_rawset(L, -3);
   lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
   lua_pushvalue(L, lua_upvalueindex(x->family == AF_INET6 ? UP_IPV6 : UP_IPV4));
@@ -218,7 +220,7 @@ static void push_local (lua_State *L, const struct sockaddr *sa) {
   lua_rawseti(L, LUA_REGISTRYINDEX, R.local_ref);
 }
 
-/* Adds what read_own read with datagram i to the rinfo table on top (a
+/* Adds what read_batches read with datagram i to the rinfo table on top (a
 ** field the kernel did not give is nil: the spare has it). */
 static void push_info (lua_State *L, udp_extra *x, unsigned i) {
   if (x->recv_info) {
@@ -291,6 +293,7 @@ static int deliver_batch (lua_State *L) {
       if (x->own_read) push_info(L, x, i);
       ludp_udp.paths.delivered++;
       lua_call(L, 2, 0);
+      R.now.ip = NULL; /* its peer's string may go now */
     }
     ludp_after_callback(L);
   }
@@ -356,6 +359,7 @@ static void deliver (ludp_handle *lh) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &deliver_key);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lh->self_ref); /* the box */
     ludp_call(L, 1); /* an error: reported, and the loop goes on */
+    R.now.ip = NULL; /* the listener that failed is over */
   }
   if (P.next >= P.n || !ludp_failed() || lh->closing ||
       lh->cb_ref == LUA_NOREF || !carry(L))
@@ -370,23 +374,27 @@ static void deliver (ludp_handle *lh) {
 /* ------------------------------------------------------------- reading */
 
 /*
-** After a recvmmsg that returned fewer datagrams than it had room for, the
-** socket is empty: libuv would still read once more, only to get EAGAIN.
-** An empty buffer instead makes libuv stop reading (it reports ENOBUFS,
-** which on_recv ignores); epoll is level-triggered, so a datagram that
-** arrives meanwhile wakes the loop again.
+** Every socket is read here, not by libuv. When epoll says a socket is
+** readable, libuv calls on_alloc, which reads it with recvmmsg, up to
+** RECV_WIDTH datagrams a call (libuv 1.44's own recvmmsg takes at most
+** 20, and a flood from many peers pays its system calls per batch: one
+** receive and one send call each), and hands libuv an empty buffer: libuv
+** reads nothing itself and calls on_recv with ENOBUFS, where a recv_stop
+** made meanwhile takes effect.
 **
-** The first read after the socket was found empty is most often of one
-** datagram: a request. recvmmsg costs such a request more than recvmsg
-** before its reply can leave, so read_lone reads it with recvmsg and
-** delivers it from on_alloc; then libuv's recvmmsg reads what else came,
-** or finds the socket empty (as plain C on libuv does, after the reply).
-** A busy socket, never found empty, is read by recvmmsg only.
+** A read that came back short found the socket empty. The first read
+** after that is most often of one datagram: a request. recvmmsg costs
+** such a request more than recvmsg before its reply can leave, so
+** read_lone reads it with recvmsg and delivers it; then recvmmsg reads
+** what else came, or finds the socket empty (as plain C on libuv does,
+** after the reply). A busy socket, never found empty, is read by recvmmsg
+** only. A socket with recvInfo or maxDatagramSize is always read by
+** recvmmsg, with a control buffer per datagram or slots of its size.
 */
 
 /*
 ** Reads one datagram with recvmsg and delivers it (see above). Returns 1
-** when libuv should read on, 0 when the socket was empty, failed (the
+** when read_batches should read on, 0 when the socket was empty, failed (the
 ** failure is reported as libuv's would be) or stopped receiving. While it
 ** delivers, a recv_stop waits for on_recv, which libuv calls as soon as
 ** on_alloc returns: stopped now, libuv would call a NULL callback.
@@ -398,7 +406,7 @@ static int read_lone (ludp_handle *lh) {
   uv_os_fd_t fd;
   ssize_t n;
   if (P.n > 0 || !can_deliver(lh) || uv_fileno(lh->h, &fd) != 0)
-    return 1; /* libuv reads as usual */
+    return 1; /* read_batches reads as usual */
   iov.iov_base = R.buf;
   iov.iov_len = RECV_SLICE;
   memset(&m, 0, sizeof m);
@@ -467,60 +475,82 @@ static void parse_info (unsigned i, struct msghdr *m) {
 }
 
 /*
-** Reads a socket with recvInfo or maxDatagramSize: recvmmsg into slots of
-** its size, with a control buffer each, and delivers each batch, a few
-** batches per wake-up at most (as libuv's own reading, so that a flood on
-** one socket does not starve the others). on_alloc then hands libuv an
-** empty buffer: libuv reads nothing itself, and calls on_recv, where a
-** recv_stop made meanwhile takes effect (see read_lone).
+** Points the first 'n' headers of the recvmmsg at their slots of 'slot'
+** bytes, with a control buffer each when 'ctl'. Only the headers the last
+** call used (the kernel wrote their lengths) are made again, unless the
+** slots or control buffers are not the last socket's.
 */
-#define OWN_ROUNDS 4
+static void ready_headers (size_t slot, int ctl, unsigned n) {
+  unsigned i;
+  if (R.own.slot != slot || R.own.ctl_on != ctl) {
+    R.own.slot = slot;
+    R.own.ctl_on = ctl;
+    n = RECV_WIDTH;
+  }
+  for (i = 0; i < n; i++) {
+    struct msghdr *m = &R.own.msgs[i].msg_hdr;
+    R.own.iov[i].iov_base = R.buf + i * slot;
+    R.own.iov[i].iov_len = slot;
+    m->msg_name = &P.d[i].from;
+    m->msg_namelen = sizeof P.d[i].from;
+    m->msg_iov = &R.own.iov[i];
+    m->msg_iovlen = 1;
+    m->msg_control = ctl ? R.own.ctl[i].buf : NULL;
+    m->msg_controllen = ctl ? sizeof R.own.ctl[i].buf : 0;
+    m->msg_flags = 0;
+  }
+}
 
-static void read_own (ludp_handle *lh) {
+/*
+** Reads lh with recvmmsg and delivers each batch, a few batches per
+** wake-up at most (as libuv's own reading, so that a flood on one socket
+** does not starve the others; epoll is level-triggered, so what is left
+** wakes the loop again). A short read leaves the socket idle.
+*/
+#define READ_ROUNDS 4
+
+static void read_batches (ludp_handle *lh) {
   udp_extra *x = udp_extra_of(lh);
   size_t slot = x->max_dgram ? x->max_dgram : RECV_SLICE;
-  int rounds = OWN_ROUNDS;
+  int rounds = READ_ROUNDS;
   uv_os_fd_t fd;
-  if (P.n > 0) deliver(P.lh); /* what another socket left */
+  if (P.n > 0) deliver(P.lh); /* what a failed batch left */
   if (P.n > 0 || !can_deliver(lh) || uv_fileno(lh->h, &fd) != 0) return;
   x->reading = 1;
   while (rounds-- > 0 && can_deliver(lh) && !x->stopping && !x->paused) {
-    unsigned i, k;
+    unsigned k;
     int n;
-    for (i = 0; i < RECV_WIDTH; i++) {
-      struct msghdr *m = &R.own.msgs[i].msg_hdr;
-      R.own.iov[i].iov_base = R.buf + i * slot;
-      R.own.iov[i].iov_len = slot;
-      m->msg_name = &P.d[i].from;
-      m->msg_namelen = sizeof P.d[i].from;
-      m->msg_iov = &R.own.iov[i];
-      m->msg_iovlen = 1;
-      m->msg_control = x->recv_info ? R.own.ctl[i].buf : NULL;
-      m->msg_controllen = x->recv_info ? sizeof R.own.ctl[i].buf : 0;
-      m->msg_flags = 0;
-    }
+    ready_headers(slot, x->recv_info, R.own.used);
+    R.own.used = 0;
     do
       n = recvmmsg(fd, R.own.msgs, RECV_WIDTH, MSG_DONTWAIT, NULL);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        x->idle = 1;
+      else
         report_recv_failure(lh, uv_translate_sys_error(errno));
       break;
     }
+    R.own.used = (unsigned)n;
     for (k = 0; k < (unsigned)n; k++) {
       P.d[k].base = R.buf + k * slot;
       P.d[k].len = R.own.msgs[k].msg_len;
-      parse_info(k, &R.own.msgs[k].msg_hdr);
       x->counts.received++;
       x->counts.received_bytes += P.d[k].len;
-      x->counts.truncated += R.info[k].truncated;
+      if (x->own_read) {
+        parse_info(k, &R.own.msgs[k].msg_hdr);
+        x->counts.truncated += R.info[k].truncated;
+      }
     }
     ludp_udp.paths.read_mmsg += n;
+    ludp_udp.paths.recvmmsg++;
     P.lh = lh;
     P.n = (unsigned)n;
     P.next = 0;
     deliver(lh);
-    if (P.n > 0 || (unsigned)n < RECV_WIDTH) break; /* carried, or empty */
+    if ((unsigned)n < RECV_WIDTH) x->idle = 1; /* found empty */
+    if (P.n > 0 || x->idle) break;             /* carried, or empty */
   }
   x->reading = 0;
 }
@@ -532,65 +562,28 @@ static void on_alloc (uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->base = NULL;
   buf->len = 0;
   if (ludp_failed()) return; /* the loop stops: read on when run again */
-  if (x->own_read) {
-    read_own(lh);
-    return;
-  }
-  if (R.drained == (uv_udp_t *)h) {
-    R.drained = NULL;
-    x->idle = 1;
-    return;
-  }
-  R.drained = NULL;
   if (x->idle) {
     x->idle = 0;
-    if (!read_lone(lh)) return; /* nothing more now, or stopped */
+    if (!x->own_read && !read_lone(lh)) return; /* empty, or stopped */
   }
-  R.chunks = 0;
-  buf->base = R.buf;
-  buf->len = sizeof R.buf;
+  read_batches(lh);
 }
 
-/* Queues a datagram libuv read; delivers first what another socket, or
-** a full queue, left waiting. */
-static void add_pending (ludp_handle *lh, const uv_buf_t *buf, ssize_t nread,
-                         const struct sockaddr *addr) {
-  if (P.n > 0 && (P.lh != lh || P.n == PENDING_MAX)) deliver(P.lh);
-  ludp_udp.paths.read_mmsg++;
-  udp_extra_of(lh)->counts.received++;
-  udp_extra_of(lh)->counts.received_bytes += (uint64_t)nread;
-  P.lh = lh;
-  P.d[P.n].base = buf->base;
-  P.d[P.n].len = (size_t)nread;
-  memcpy(&P.d[P.n].from, addr, ludp_sockaddr_len(addr));
-  P.n++;
-}
-
+/* Called by libuv after on_alloc, with ENOBUFS for its empty buffer. */
 static void on_recv (uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                      const struct sockaddr *addr, unsigned flags) {
   ludp_handle *lh = h->data;
   udp_extra *x = udp_extra_of(lh);
-  if (x->stopping) { /* asked for during read_lone */
+  (void)buf;
+  (void)addr;
+  (void)flags;
+  if (x->stopping) { /* asked for while on_alloc delivered */
     x->stopping = 0;
     uv_udp_recv_stop(h);
     return;
   }
-  if (flags & UV_UDP_MMSG_CHUNK)
-    R.chunks++;
-  else if (flags & UV_UDP_MMSG_FREE) { /* the end of one recvmmsg */
-    if (R.chunks < RECV_WIDTH) R.drained = h;
-    R.chunks = 0;
-  }
-  else if (nread == UV_ENOBUFS && buf->len == 0)
-    return; /* on_alloc's empty buffer: the socket was drained */
-  else if (nread == 0 && addr == NULL)
-    x->idle = 1; /* EAGAIN: the socket is empty */
-  if (addr != NULL && nread >= 0 && can_deliver(lh)) { /* a datagram */
-    add_pending(lh, buf, nread, addr);
-    if (flags & UV_UDP_MMSG_CHUNK) return; /* the batch's end will come */
-  }
-  if (P.n > 0) deliver(P.lh);
-  if (nread < 0 && can_deliver(lh)) report_recv_failure(lh, (int)nread);
+  if (nread < 0 && nread != UV_ENOBUFS && can_deliver(lh))
+    report_recv_failure(lh, (int)nread);
 }
 
 
@@ -698,10 +691,8 @@ int udp_set_recv (lua_State *L) {
   return 1;
 }
 
-/* Before uv_close: this socket is no longer the drained one, and what it
-** carried from a failed batch goes. */
-void udp_recv_close (ludp_handle *lh) {
-  if (R.drained == udp_of(lh)) R.drained = NULL;
+/* Before uv_close: what it carried from a failed batch goes. */
+void udp_recv_close (const ludp_handle *lh) {
   if (P.lh == lh) drop_pending();
 }
 

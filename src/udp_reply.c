@@ -184,9 +184,7 @@ static int reply_fast (lua_State *L, ludp_handle *lh) {
   here = lua_tolstring(L, top + 3, &herelen);
   ifindex = lua_tointeger(L, top + 4);
   if (port < 1 || port > 65535 || iplen == 0 || ifindex < 0 ||
-      ifindex > 0x7fffffff ||
-      ludp_sockaddr_lookup(&ludp_udp.dst, udp_extra_of(lh)->family, ip, iplen,
-                           (int)port, &to) != 0 ||
+      ifindex > 0x7fffffff || udp_dst(lh, ip, iplen, (int)port, &to) != 0 ||
       parse_local(lh, here, herelen, &local) != 0)
     return 0;
   buf.base = (char *)lua_tolstring(L, 2, &buf.len);

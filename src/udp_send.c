@@ -485,8 +485,7 @@ static int reply (lua_State *L, ludp_handle *lh, int i) {
   s = lua_tolstring(L, i, &len);
   ip = lua_tolstring(L, i + 2, &iplen);
   if (port < 1 || port > 65535 || iplen == 0 ||
-      ludp_sockaddr_lookup(&ludp_udp.dst, udp_extra_of(lh)->family, ip, iplen,
-                           (int)port, &sa) != 0)
+      udp_dst(lh, ip, iplen, (int)port, &sa) != 0)
     return 0;
   buf = uv_buf_init((char *)s, (unsigned)len);
   if (send_now(lh, &buf, 1, len, sa, 1, L, i) < 0) return 0;
