@@ -12,9 +12,11 @@
 **
 ** The set is libuv's: the socket is put back as libuv registered it (its
 ** io_watcher's 'events', what libuv last gave epoll, and the descriptor
-** as the event's data, as libuv 1.x does on Linux). Epoll is level-
-** triggered and checks the socket when it is added, so a datagram that
-** arrived meanwhile is reported at the next wait.
+** as the event's data, as libuv 1.x does on Linux). Only a socket libuv
+** watches for reading and nothing else is taken out: the one state the
+** fallback below can restore. Epoll is level-triggered and checks the
+** socket when it is added, so a datagram that arrived meanwhile is
+** reported at the next wait.
 */
 
 #define _GNU_SOURCE /* mmsghdr in udp.h */
@@ -23,6 +25,7 @@
 #include "udp.h"
 
 #ifdef __linux__
+#include <poll.h>
 #include <sys/epoll.h>
 
 /* Batches smaller than this leave in the set: two calls would cost them
@@ -31,9 +34,9 @@
 
 int udp_quiet_begin (ludp_handle *lh, uv_os_fd_t fd, unsigned datagrams) {
   const uv_udp_t *h = udp_of(lh);
-  if (datagrams < QUIET_MIN || h->io_watcher.events == 0 ||
-      h->io_watcher.fd != fd)
-    return 0; /* not registered: nothing wakes epoll */
+  if (datagrams < QUIET_MIN || h->io_watcher.events != POLLIN ||
+      h->io_watcher.pevents != POLLIN || h->io_watcher.fd != fd)
+    return 0;
   if (epoll_ctl(uv_backend_fd(ludp_loop()), EPOLL_CTL_DEL, fd, NULL) != 0)
     return 0;
   ludp_udp.paths.quiet++;
@@ -45,8 +48,12 @@ void udp_quiet_end (ludp_handle *lh, uv_os_fd_t fd) {
   e.events = udp_of(lh)->io_watcher.events;
   e.data.fd = fd;
   if (epoll_ctl(uv_backend_fd(ludp_loop()), EPOLL_CTL_ADD, fd, &e) != 0 &&
-      errno != EEXIST)
-    udp_recv_rewatch(lh); /* libuv registers it again, or says why not */
+      errno != EEXIST) {
+    /* Not in the set (no memory): libuv is told it registered nothing,
+    ** and adds the socket at its next poll, as it adds a new one. */
+    udp_of(lh)->io_watcher.events = 0;
+    udp_recv_rewatch(lh);
+  }
 }
 
 #else

@@ -692,8 +692,8 @@ int udp_set_recv (lua_State *L) {
 }
 
 /* Makes libuv register the socket with epoll again (udp_quiet.c could
-** not put it back): reading stopped and started at once, as libuv would
-** call a NULL callback if it stayed stopped inside on_alloc. */
+** not put it back): reading stopped and started at once (libuv would call
+** a NULL callback if it stayed stopped inside on_alloc). */
 void udp_recv_rewatch (ludp_handle *lh) {
   uv_udp_recv_stop(udp_of(lh));
   if (uv_udp_recv_start(udp_of(lh), on_alloc, on_recv) == 0)
