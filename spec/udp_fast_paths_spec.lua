@@ -124,6 +124,29 @@ describe("the binding's fast paths", function()
     assert.is_true(d.recvmmsg <= 2, "recvmmsg " .. d.recvmmsg)
   end)
 
+  it("a batch of replies leaves with the socket out of the epoll set, " ..
+     "and what arrives meanwhile is read", function()
+    -- Each of the burst's datagrams makes the server send one to itself:
+    -- a batch of replies whose datagrams arrive while they leave.
+    local n, pongs = 32, 0
+    local d = delta(function()
+      echo(1, function(server, clients, port, finish)
+        server:removeAllListeners("message")
+        server:on("message", function(msg)
+          if msg == "ping" then
+            server:send("pong", port, "127.0.0.1")
+          else
+            pongs = pongs + 1
+            if pongs == n then finish() end
+          end
+        end)
+        for _ = 1, n do clients[1]:send("ping", port, "127.0.0.1") end
+      end)
+    end)
+    assert.equal(n, pongs)
+    assert.is_true(d.quiet >= 1, "quiet " .. d.quiet)
+  end)
+
   it("a burst from peers in turn: batched, one message per reply",
      function()
     local n, got = 16, 0

@@ -425,7 +425,7 @@ static int udp_count (lua_State *L) {
 ** each path since the start (see udp_paths in udp.h). */
 static int core_udp_paths (lua_State *L) {
   const udp_paths *p = &ludp_udp.paths;
-  lua_createtable(L, 0, 14);
+  lua_createtable(L, 0, 15);
 #define FIELD(name)            \
   lua_pushinteger(L, p->name); \
   lua_setfield(L, -2, #name)
@@ -442,6 +442,7 @@ static int core_udp_paths (lua_State *L) {
   FIELD(queued);
   FIELD(reply_from);
   FIELD(reply_peer);
+  FIELD(quiet);
   lua_pushinteger(L, (lua_Integer)ludp_udp.dst.parsed);
   lua_setfield(L, -2, "dst_parsed");
 #undef FIELD

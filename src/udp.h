@@ -104,6 +104,7 @@ typedef struct {
   lua_Integer queued;        /* datagrams copied into libuv's queue */
   lua_Integer reply_from;    /* Socket.reply calls done in C (udp_reply.c) */
   lua_Integer reply_peer;    /* destinations that were the datagram's peer */
+  lua_Integer quiet;         /* reply batches sent out of the epoll set */
 } udp_paths;
 
 /*
@@ -210,6 +211,13 @@ int udp_recv_stop (lua_State *L);
 int udp_set_paused (lua_State *L);
 int udp_set_recv (lua_State *L);
 void udp_recv_close (const ludp_handle *lh);
+void udp_recv_rewatch (ludp_handle *lh);
+
+/* udp_quiet.c: takes the socket out of the loop's epoll set before a
+** batch of 'datagrams' replies leaves by fd (1), or leaves it there (0);
+** after a 1, udp_quiet_end puts it back. */
+int udp_quiet_begin (ludp_handle *lh, uv_os_fd_t fd, unsigned datagrams);
+void udp_quiet_end (ludp_handle *lh, uv_os_fd_t fd);
 void udp_recv_open (lua_State *L);
 
 /* udp_send.c */

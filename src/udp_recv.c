@@ -691,6 +691,15 @@ int udp_set_recv (lua_State *L) {
   return 1;
 }
 
+/* Makes libuv register the socket with epoll again (udp_quiet.c could
+** not put it back): reading stopped and started at once (libuv would call
+** a NULL callback if it stayed stopped inside on_alloc). */
+void udp_recv_rewatch (ludp_handle *lh) {
+  uv_udp_recv_stop(udp_of(lh));
+  if (uv_udp_recv_start(udp_of(lh), on_alloc, on_recv) == 0)
+    udp_extra_of(lh)->idle = 1;
+}
+
 /* Before uv_close: what it carried from a failed batch goes. */
 void udp_recv_close (const ludp_handle *lh) {
   if (P.lh == lh) drop_pending();

@@ -282,12 +282,14 @@ void udp_flush (ludp_handle *lh) {
   B.n = 0;
   B.used = 0;
   if (uv_fileno(lh->h, &fd) == 0) {
+    int quiet = udp_quiet_begin(lh, fd, n);
     B.flushing = 1;
     if (n > 1 && !udp_extra_of(lh)->no_gso)
       send_runs(lh, fd, n);
     else
       send_each(lh, fd, 0, n);
     B.flushing = 0;
+    if (quiet) udp_quiet_end(lh, fd);
   }
   if (B.anchored) { /* sent, or copied into libuv's queue */
     B.anchored = 0;
