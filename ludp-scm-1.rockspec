@@ -47,7 +47,7 @@ build = {
         "src/udp.c", "src/udp_recv.c", "src/udp_send.c", "src/notify.c",
         "src/stdio.c",
         "src/unix_dgram.c",
-        "src/udp_reply.c",
+        "src/udp_quiet.c", "src/udp_reply.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src", "$(LIBUV_INCDIR)" },

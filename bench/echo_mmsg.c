@@ -12,6 +12,13 @@
  * kernel refuses (a peer gone: ECONNREFUSED) is counted and skipped.
  * SIGTERM or SIGINT interrupts the blocking read, prints the counters on
  * stderr and exits 0.
+ *
+ * ECHO_MMSG_MODE measures what an event loop costs the same calls
+ * (bench/epoll_cost.sh): "block" (the default, the above), "registered"
+ * (the same, with the socket in an epoll set nobody waits on), "loop"
+ * (non-blocking, epoll_wait when recvmmsg finds nothing: what libuv
+ * does) and "quiet" ("loop", with the socket out of the set while the
+ * replies leave: what ludp does, src/udp_quiet.c).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -21,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,12 +62,30 @@ int main (int argc, char **argv) {
     fprintf(stderr, "echo_mmsg: 127.0.0.1:%ld: %s\n", port, strerror(errno));
     return 1;
   }
+  const char *mode = getenv("ECHO_MMSG_MODE") ? getenv("ECHO_MMSG_MODE")
+                                              : "block";
+  int loop = !strcmp(mode, "loop") || !strcmp(mode, "quiet");
+  int quiet = !strcmp(mode, "quiet"), ep = -1;
+  struct epoll_event in = {.events = EPOLLIN, .data.fd = fd};
+  if (strcmp(mode, "block") != 0) {
+    if (!loop && strcmp(mode, "registered") != 0) {
+      fprintf(stderr,
+              "echo_mmsg: ECHO_MMSG_MODE: block, registered, loop or quiet\n");
+      return 2;
+    }
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &in) != 0 ||
+        (loop && fcntl(fd, F_SETFL, O_NONBLOCK) != 0)) {
+      perror("echo_mmsg: epoll");
+      return 1;
+    }
+  }
   /* No SA_RESTART: a signal ends the blocking recvmmsg with EINTR. */
   struct sigaction act = {.sa_handler = on_signal};
   sigaction(SIGTERM, &act, NULL);
   sigaction(SIGINT, &act, NULL);
-  fprintf(stderr, "echo_mmsg: listening on 127.0.0.1:%ld, batches of %d\n",
-          port, BATCH);
+  fprintf(stderr, "echo_mmsg: listening on 127.0.0.1:%ld, batches of %d, %s\n",
+          port, BATCH, mode);
 
   unsigned long long received = 0, sent = 0, recv_calls = 0, send_calls = 0,
                      refused = 0;
@@ -70,9 +97,18 @@ int main (int argc, char **argv) {
                                         .msg_iov = &iov[i],
                                         .msg_iovlen = 1};
     }
-    int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+    int n = recvmmsg(fd, msgs, BATCH, loop ? MSG_DONTWAIT : MSG_WAITFORONE,
+                     NULL);
     if (n < 0) {
+      struct epoll_event ev;
       if (errno == EINTR) continue;
+      if (loop && errno == EAGAIN) { /* empty: wait, as an event loop */
+        if (epoll_wait(ep, &ev, 1, -1) < 0 && errno != EINTR) {
+          perror("echo_mmsg: epoll_wait");
+          return 1;
+        }
+        continue;
+      }
       perror("echo_mmsg: recvmmsg");
       return 1;
     }
@@ -80,6 +116,7 @@ int main (int argc, char **argv) {
     received += (unsigned)n;
     for (int i = 0; i < n; i++)
       iov[i].iov_len = msgs[i].msg_len;
+    if (quiet) epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
     for (int off = 0; off < n;) { /* the same headers, back to each sender */
       int m = sendmmsg(fd, msgs + off, (unsigned)(n - off), 0);
       if (m < 0) {
@@ -91,6 +128,10 @@ int main (int argc, char **argv) {
       send_calls++;
       sent += (unsigned)m;
       off += m;
+    }
+    if (quiet && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &in) != 0) {
+      perror("echo_mmsg: epoll_ctl");
+      return 1;
     }
   }
   fprintf(stderr,
