@@ -147,6 +147,31 @@ describe("the binding's fast paths", function()
     assert.is_true(d.quiet >= 1, "quiet " .. d.quiet)
   end)
 
+  it("bursts of a few: read by recvmmsg, not a lone read first each time",
+     function()
+    -- Each burst of 4 is queued whole before the server reads (on
+    -- loopback a datagram is in the receive queue when send returns), and
+    -- so are its 4 echoes at the client: after the first read of each
+    -- socket, which finds one datagram alone at most, no lone reads.
+    local bursts, k, got = 20, 4, 0
+    local d = delta(function()
+      echo(1, function(_, clients, port, finish)
+        local function burst()
+          for i = 1, k do clients[1]:send(tostring(i), port, "127.0.0.1") end
+        end
+        clients[1]:on("message", function()
+          got = got + 1
+          if got == bursts * k then return finish() end
+          if got % k == 0 then burst() end
+        end)
+        burst()
+      end)
+    end)
+    assert.equal(bursts * k, got)
+    assert.is_true(d.read_lone <= 2, "read_lone " .. d.read_lone)
+    assert.equal(2 * bursts * k, d.read_lone + d.read_mmsg)
+  end)
+
   it("a burst from peers in turn: batched, one message per reply",
      function()
     local n, got = 16, 0

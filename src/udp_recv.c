@@ -382,13 +382,15 @@ static void deliver (ludp_handle *lh) {
 ** reads nothing itself and calls on_recv with ENOBUFS, where a recv_stop
 ** made meanwhile takes effect.
 **
-** A read that came back short found the socket empty. The first read
-** after that is most often of one datagram: a request. recvmmsg costs
-** such a request more than recvmsg before its reply can leave, so
-** read_lone reads it with recvmsg and delivers it; then recvmmsg reads
-** what else came, or finds the socket empty (as plain C on libuv does,
-** after the reply). A busy socket, never found empty, is read by recvmmsg
-** only. A socket with recvInfo or maxDatagramSize is always read by
+** A read that came back short found the socket empty. When it had read
+** one datagram or none, the first read after that is most often of one
+** datagram too: a request. recvmmsg costs such a request more than
+** recvmsg before its reply can leave, so read_lone reads it with recvmsg
+** and delivers it; then recvmmsg reads what else came, or finds the
+** socket empty (as plain C on libuv does, after the reply). A socket
+** whose reads bring several datagrams, full or not, is read by recvmmsg
+** only: there the lone read would cost a system call more each time,
+** and its reply one more. A socket with recvInfo or maxDatagramSize is always read by
 ** recvmmsg, with a control buffer per datagram or slots of its size.
 */
 
@@ -549,8 +551,11 @@ static void read_batches (ludp_handle *lh) {
     P.n = (unsigned)n;
     P.next = 0;
     deliver(lh);
-    if ((unsigned)n < RECV_WIDTH) x->idle = 1; /* found empty */
-    if (P.n > 0 || x->idle) break;             /* carried, or empty */
+    if ((unsigned)n < RECV_WIDTH) { /* found empty */
+      x->idle = n <= 1;             /* after a lone one: read_lone next */
+      break;
+    }
+    if (P.n > 0) break; /* carried */
   }
   x->reading = 0;
 }
