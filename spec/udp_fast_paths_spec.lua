@@ -144,7 +144,14 @@ describe("the binding's fast paths", function()
       end)
     end)
     assert.equal(n, pongs)
-    assert.is_true(d.quiet >= 1, "quiet " .. d.quiet)
+    -- only on Linux with libuv before 1.45 (src/udp_quiet.c says why)
+    local major, minor = core.uv_version:match("^(%d+)%.(%d+)")
+    if core.platform == "linux" and tonumber(major) == 1 and
+       tonumber(minor) < 45 then
+      assert.is_true(d.quiet >= 1, "quiet " .. d.quiet)
+    else
+      assert.equal(0, d.quiet)
+    end
   end)
 
   it("bursts of a few: read by recvmmsg, not a lone read first each time",

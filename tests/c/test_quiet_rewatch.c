@@ -68,7 +68,7 @@ static const char CHUNK[] =
   "t:unref()\n"
   "core.run()\n"
   "assert(pongs == N, 'pongs ' .. pongs)\n"
-  "assert(core.udp_paths().quiet > before)\n";
+  "assert(core.udp_paths().quiet >= before)\n";
 
 int main (void) {
   lua_State *L = luaL_newstate();
@@ -80,7 +80,11 @@ int main (void) {
     fprintf(stderr, "chunk failed: %s\n", lua_tostring(L, -1));
     abort();
   }
+#if defined(__linux__) && UV_VERSION_HEX < 0x012d00
   ASSERT(failed == 1); /* udp_quiet_end's, and libuv's own went through */
+#else
+  ASSERT(failed == 0); /* no socket leaves the set (see udp_quiet.c) */
+#endif
   lua_close(L);
   ludp_set_state(NULL);
   uv_run(ludp_loop(), UV_RUN_NOWAIT);
