@@ -28,8 +28,7 @@
 enum {
   UDP_UV_ONMESSAGE = 1, /* onmessage(msg, rinfo), or nil: set_onmessage */
   UDP_UV_OWNER,         /* the Lua object callbacks get: core.udp's 2nd */
-  UDP_UV_PEER,          /* the string of the last peer ('from') */
-  UDP_NUV = UDP_UV_PEER
+  UDP_NUV = UDP_UV_OWNER
 };
 
 /* A socket's counts since its creation, for stats(): every path counts,
@@ -55,7 +54,6 @@ typedef struct {
   unsigned char paused;    /* pause(): not reading until resume() */
   unsigned char started;   /* recv_start was called (dgram's bind) */
   uint16_t max_dgram;      /* maxDatagramSize, or 0: whole datagrams */
-  ludp_sockaddr from;      /* the last peer (UDP_UV_PEER is its string) */
   udp_counts counts;
 } udp_extra;
 

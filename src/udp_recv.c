@@ -160,29 +160,18 @@ static int push_kept_peer (lua_State *L, unsigned slot,
 }
 
 /*
-** Pushes the address string of peer 'sa'. The last peer's is the box's
-** UDP_UV_PEER (the box is at 1): a server mostly hears the same few
-** peers. Another's comes from the strings of up to PEER_SLOTS peers kept
-** (one slot per peer, by its address), so that a server with many
-** clients makes each one's string once, not once a datagram.
+** Pushes the address string of peer 'sa', from the strings of up to
+** PEER_SLOTS peers kept (one slot per peer, by its address), so that a
+** server makes each client's string once, not once a datagram.
 */
-static void push_peer (lua_State *L, udp_extra *x, const struct sockaddr *sa) {
-  unsigned slot;
-  if (ludp_sockaddr_same_ip(&x->from.sa, sa)) {
-    if (lua_getiuservalue(L, 1, UDP_UV_PEER) == LUA_TSTRING) return;
-    lua_pop(L, 1);
-  }
-  slot = peer_slot(sa);
-  if (!push_kept_peer(L, slot, sa)) {
-    ludp_push_ip(L, sa);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, lua_upvalueindex(UP_PEERS), (lua_Integer)slot + 1);
-    memcpy(&R.peers[slot], sa, ludp_sockaddr_len(sa));
-    R.peers_kept = 1;
-  }
-  memcpy(&x->from, sa, ludp_sockaddr_len(sa));
+static void push_peer (lua_State *L, const struct sockaddr *sa) {
+  unsigned slot = peer_slot(sa);
+  if (push_kept_peer(L, slot, sa)) return;
+  ludp_push_ip(L, sa);
   lua_pushvalue(L, -1);
-  lua_setiuservalue(L, 1, UDP_UV_PEER);
+  lua_rawseti(L, lua_upvalueindex(UP_PEERS), (lua_Integer)slot + 1);
+  memcpy(&R.peers[slot], sa, ludp_sockaddr_len(sa));
+  R.peers_kept = 1;
 }
 
 /* Pushes datagram i's msg and rinfo. */
@@ -191,7 +180,7 @@ static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   lua_pushlstring(L, P.d[i].base, P.d[i].len);
   push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
-  push_peer(L, x, from);
+  push_peer(L, from);
   R.now.ip = lua_tostring(L, -1); /* see udp_dst */
   R.now.port = ludp_sockaddr_port(from);
   R.now.from = &P.d[i].from;
