@@ -5,9 +5,9 @@
 ** up to RECV_WIDTH for the rest), and their delivery to Lua: under one
 ** protected call per batch, each datagram is passed as (msg, rinfo) to
 ** the function dgram.lua handed the socket (set_onmessage), with the
-** rinfo table made ahead and the peer's string reused while the peer
-** stays the same. Replies made meanwhile are batched by udp_send.c; they
-** leave when the batch has been delivered.
+** rinfo table made ahead and the peer's string made once and kept.
+** Replies made meanwhile are batched by udp_send.c; they leave when the
+** batch has been delivered.
 **
 ** A socket that asks for more than the datagrams (recvInfo: the control
 ** messages of each; maxDatagramSize: a smaller slot, and MSG_TRUNC) gets
