@@ -100,6 +100,13 @@ ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt) {
   return box != NULL && *box != NULL && !(*box)->closing ? *box : NULL;
 }
 
+ludp_handle *ludp_handle_known (lua_State *L, int arg) {
+  ludp_handle **box;
+  ludp_gc_point(L); /* the box is on the stack: it stays */
+  box = lua_touserdata(L, arg);
+  return box != NULL && *box != NULL && !(*box)->closing ? *box : NULL;
+}
+
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx) {
   if (lh->self_ref == LUA_NOREF) ludp_ref_set(L, &lh->self_ref, idx);
 }

@@ -106,6 +106,11 @@ int ludp_handle_set_onmessage (lua_State *L, int uv);
 ** at index 'mt', else NULL (never raises). */
 ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);
 
+/* The open handle in the box at 'arg', else NULL, for a box its caller
+** took from a table that only C fills with boxes of one type: no
+** metatable to check. */
+ludp_handle *ludp_handle_known (lua_State *L, int arg);
+
 /* Closes the handle (no Lua call; nothing when it is closing already):
 ** what h:close() does without its callback, for the core's own use. */
 void ludp_handle_close (ludp_handle *lh);

@@ -500,8 +500,8 @@ static int reply (lua_State *L, ludp_handle *lh, int i) {
 ** nothing after, is done here when the socket (the owner its handle was
 ** made for: see core.udp) has a handle that dgram said may take it
 ** (u:set_fast): no Lua call on an echo's hot path. Anything else goes to
-** dgram's own send (upvalue 1). Upvalues 2 and 3: the owners (owner ->
-** box, weak keys), the metatable of UDP boxes.
+** dgram's own send (upvalue 1). Upvalue 2: the owners (owner -> box,
+** weak keys), which only core.udp fills, with UDP boxes.
 */
 static int socket_send (lua_State *L) {
   int n = lua_gettop(L), i = 5;
@@ -510,7 +510,7 @@ static int socket_send (lua_State *L) {
       i++;
     lua_pushvalue(L, 1);
     if (i > n && lua_rawget(L, lua_upvalueindex(2)) == LUA_TUSERDATA) {
-      ludp_handle *lh = ludp_handle_test(L, n + 1, lua_upvalueindex(3));
+      ludp_handle *lh = ludp_handle_known(L, n + 1);
       if (lh != NULL && udp_extra_of(lh)->fast && reply(L, lh, 2)) return 0;
     }
     lua_settop(L, n);
@@ -528,8 +528,7 @@ static int core_socket_send (lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   lua_settop(L, 1);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &owners_key);
-  luaL_getmetatable(L, "ludp.udp");
-  lua_pushcclosure(L, socket_send, 3);
+  lua_pushcclosure(L, socket_send, 2);
   return 1;
 }
 
