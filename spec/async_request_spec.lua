@@ -138,12 +138,10 @@ describe("sock:request", function()
   it("raises inside its coroutine the error of a match", function()
     local got
     T.run(function(done)
-      local function on_uncaught(err)
+      process.once("uncaughtException", function(err)
         got = err
-        process.removeListener("uncaughtException", on_uncaught)
         done()
-      end
-      process.on("uncaughtException", on_uncaught)
+      end)
       local server = dgram.createSocket("udp4")
       local client = dgram.createSocket("udp4")
       server:on("message", function(msg, rinfo)

@@ -34,12 +34,10 @@ describe("ludp.async", function()
     local got
     local function thrower() error("boom") end
     T.run(function(done)
-      local function on_uncaught(err)
+      process.once("uncaughtException", function(err)
         got = err
-        process.removeListener("uncaughtException", on_uncaught)
         done()
-      end
-      process.on("uncaughtException", on_uncaught)
+      end)
       ludp.async(function()
         ludp.sleep(1)
         thrower()
@@ -53,12 +51,10 @@ describe("ludp.async", function()
   it("keeps an error table as it was thrown", function()
     local thrown, got = { reason = "x" }, nil
     T.run(function(done)
-      local function on_uncaught(err)
+      process.once("uncaughtException", function(err)
         got = err
-        process.removeListener("uncaughtException", on_uncaught)
         done()
-      end
-      process.on("uncaughtException", on_uncaught)
+      end)
       ludp.async(function() error(thrown) end)
     end)
     assert.equal(thrown, got)

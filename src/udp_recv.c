@@ -99,36 +99,24 @@ static void push_rinfo_table (lua_State *L, const udp_extra *x) {
 /* Pushes the key in upvalue 'up', for a rawset once its value follows. */
 #define KEY(L, up) lua_pushvalue(L, lua_upvalueindex(up))
 
+/* rinfo's keys in its order; the last three with recvInfo only. */
+static const unsigned char spare_keys[] = {UP_ADDRESS, UP_FAMILY, UP_PORT,
+                                           UP_SIZE,    UP_LOCAL,  UP_INTERFACE,
+                                           UP_TOS};
+
 /* Makes the spare if it was handed out; called from deliver_batch. */
 static void make_spare (lua_State *L, const udp_extra *x) {
   int slot = spare_slot(x);
+  unsigned k;
   if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
     lua_pop(L, 1);
     return;
   }
   lua_pop(L, 1);
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
-  KEY(L, UP_ADDRESS);
-  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  lua_rawset(L, -3);
-  KEY(L, UP_FAMILY);
-  lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-  lua_rawset(L, -3);
-  KEY(L, UP_PORT);
-  lua_pushinteger(L, 0);
-  lua_rawset(L, -3);
-  KEY(L, UP_SIZE);
-  lua_pushinteger(L, 0);
-  lua_rawset(L, -3);
-  if (x->recv_info) {
-    KEY(L, UP_LOCAL);
-    lua_pushvalue(L, lua_upvalueindex(UP_IPV4));
-    lua_rawset(L, -3);
-    KEY(L, UP_INTERFACE);
-    lua_pushinteger(L, 0);
-    lua_rawset(L, -3);
-    KEY(L, UP_TOS);
-    lua_pushinteger(L, 0);
+  for (k = 0; k < (x->recv_info ? 7u : 4u); k++) {
+    KEY(L, spare_keys[k]);
+    lua_pushboolean(L, 0); /* a placeholder: each is set before use */
     lua_rawset(L, -3);
   }
   lua_rawseti(L, LUA_REGISTRYINDEX, slot);
@@ -177,19 +165,20 @@ static void push_peer (lua_State *L, const struct sockaddr *sa) {
 /* Pushes datagram i's msg and rinfo. */
 static void push_datagram (lua_State *L, udp_extra *x, unsigned i) {
   const struct sockaddr *from = &P.d[i].from.sa;
+  int port = ludp_sockaddr_port(from);
   lua_pushlstring(L, P.d[i].base, P.d[i].len);
   push_rinfo_table(L, x); /* fields in rinfo's order: see make_spare */
   lua_pushvalue(L, lua_upvalueindex(UP_ADDRESS));
   push_peer(L, from);
   R.now.ip = lua_tostring(L, -1); /* see udp_dst */
-  R.now.port = ludp_sockaddr_port(from);
+  R.now.port = port;
   R.now.from = &P.d[i].from;
   lua_rawset(L, -3);
   lua_pushvalue(L, lua_upvalueindex(UP_FAMILY));
   lua_pushvalue(L, lua_upvalueindex(x->family == AF_INET6 ? UP_IPV6 : UP_IPV4));
   lua_rawset(L, -3);
   lua_pushvalue(L, lua_upvalueindex(UP_PORT));
-  lua_pushinteger(L, ludp_sockaddr_port(from));
+  lua_pushinteger(L, port);
   lua_rawset(L, -3);
   lua_pushvalue(L, lua_upvalueindex(UP_SIZE));
   lua_pushinteger(L, (lua_Integer)P.d[i].len);
