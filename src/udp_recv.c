@@ -683,6 +683,17 @@ void udp_recv_rewatch (ludp_handle *lh) {
     udp_extra_of(lh)->idle = 1;
 }
 
+/* The socket being read, when 'owner' is its owner: the one a reply from
+** its listener is for, found without the owners table. Its handle is
+** open while it is read (udp_recv_close forgets it first). */
+ludp_handle *udp_recv_owned_by (const void *owner) {
+  ludp_handle *lh = P.lh;
+  return lh != NULL && owner != NULL && udp_extra_of(lh)->owner == owner &&
+             !lh->closing
+           ? lh
+           : NULL;
+}
+
 /* Before uv_close: what it carried from a failed batch goes. */
 void udp_recv_close (const ludp_handle *lh) {
   if (P.lh == lh) drop_pending();
