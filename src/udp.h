@@ -152,6 +152,7 @@ typedef struct {
     char *carried;       /* a copy of what a failed batch left (see carry) */
     int spare_ref;       /* registry slot: the next rinfo table, or false */
     int info_ref;        /* the same for sockets with recvInfo */
+    unsigned char spare_made, info_made; /* whether each holds its table */
   } recv;
   struct {              /* udp_send.c */
     ludp_handle *owner; /* the socket the batched replies leave by */
