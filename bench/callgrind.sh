@@ -62,6 +62,11 @@
 #   POOL=1               1: the production allocator (a patched copy, above);
 #                        0: the binaries as they are
 #   FIXED_TIME=1700000000  what time() returns in the server
+#   SEEDS=0              1: each repetition another hash seed (time() =
+#                        FIXED_TIME + 1234 x (rep - 1)), the same for every
+#                        binary; the median then spans seeds, so that a
+#                        change to rinfo's tables is not judged on one seed's
+#                        collisions (REPS=6 SEEDS=1: bench/README.md)
 #   SCRIPT="examples/echo.lua"  the server script and its arguments before
 #                        the port (bench/echo_recvinfo.lua [reply]: the cost
 #                        of recvInfo)
@@ -90,6 +95,7 @@ PEERS=${PEERS:-0}
 WINDOW=${WINDOW:-64}
 POOL=${POOL:-1}
 FIXED_TIME=${FIXED_TIME:-1700000000}
+SEEDS=${SEEDS:-0}
 SCRIPT=${SCRIPT:-examples/echo.lua}
 read -r -a SCRIPT_ARGV <<<"$SCRIPT"
 RESULTS=${RESULTS:-bench/results}
@@ -111,6 +117,7 @@ PEER_OPT=()
 [ "$N2" -gt "$N1" ] || die "N2 ($N2) must be more than N1 ($N1)"
 [ "$SIZE" -ge 8 ] || die "SIZE must be at least 8 (loadgen's sequence number)"
 [[ $POOL =~ ^[01]$ ]] || die "POOL is 1 or 0, not '$POOL'"
+[[ $SEEDS =~ ^[01]$ ]] || die "SEEDS is 1 or 0, not '$SEEDS'"
 VALGRIND=$(command -v valgrind) || die "valgrind is not installed (apt-get install valgrind)"
 PIN=()
 if command -v taskset >/dev/null; then PIN=(taskset -c "$CPU"); PINNING="server and loadgen on CPU $CPU"
@@ -200,6 +207,10 @@ bound() { # port -> true once a socket of 127.0.0.1:port is bound
   grep -q " 0100007F:$(printf %04X "$1") " /proc/net/udp
 }
 
+seed_time() { # rep -> what time() returns in that repetition
+  if [ "$SEEDS" = 1 ]; then echo $((FIXED_TIME + 1234 * ($1 - 1))); else echo "$FIXED_TIME"; fi
+}
+
 CG_IR=""
 callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
   local i=$1 rep=$2 count=$3 port pid line out log rc
@@ -208,7 +219,7 @@ callgrind_run() { # binary-index rep count -> Ir of the whole run in CG_IR
   port=$("$LG" freeport)
   bound "$port" && die "port $port from loadgen freeport is taken"
   # An empty environment and a five-digit port: the same stack in every run.
-  "${PIN[@]}" env -i FIXED_TIME="$FIXED_TIME" LD_PRELOAD="$ROOT/$SHIM" \
+  "${PIN[@]}" env -i FIXED_TIME="$(seed_time "$rep")" LD_PRELOAD="$ROOT/$SHIM" \
     "$VALGRIND" --tool=callgrind --callgrind-out-file="$out" \
     "${RUN[i]}" "${SCRIPT_ARGV[@]}" "$(printf %05d "$port")" >"$log" 2>&1 &
   pid=$!
@@ -264,7 +275,7 @@ done
 {
   echo "bench/callgrind.sh $STAMP: $(nproc) CPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $("$VALGRIND" --version)"
   echo "instructions per echoed datagram: (Ir of a $N2 - Ir of a $N1 datagram flood) / $((N2 - N1));" \
-       "$SIZE B, window $WINDOW, from ${PEERS/#0/1} peer(s); time() = $FIXED_TIME; $SCRIPT; $PINNING"
+       "$SIZE B, window $WINDOW, from ${PEERS/#0/1} peer(s); time() = $FIXED_TIME$([ "$SEEDS" = 0 ] || echo " + 1234 x (rep - 1), a hash seed each"); $SCRIPT; $PINNING"
   if [ "$POOL" = 1 ]; then
     echo "allocator: the production pool (a copy of each binary, its valgrind check patched out)"
   else

@@ -256,6 +256,37 @@ describe("the binding's fast paths", function()
     assert.equal(3, d.delivered)     -- "3" was read and dropped
   end)
 
+  it("a listener's send through another socket leaves from that one; " ..
+     "its own socket, closed in it, refuses", function()
+    local from, err, fast, bport
+    T.run(function(done)
+      local a, b = dgram.createSocket("udp4"), dgram.createSocket("udp4")
+      local client = dgram.createSocket("udp4")
+      a:on("message", function(msg, rinfo)
+        local before = core.udp_paths().reply_fast
+        b:send(msg, rinfo.port, rinfo.address)
+        fast = core.udp_paths().reply_fast - before
+        a:close()
+        local ok, e = pcall(a.send, a, msg, rinfo.port, rinfo.address)
+        err = not ok and e.code
+      end)
+      client:on("message", function(_, rinfo)
+        from = rinfo.port
+        b:close()
+        client:close(done)
+      end)
+      a:bind(0, "127.0.0.1", function()
+        b:bind(0, "127.0.0.1", function()
+          bport = b:address().port
+          client:send("x", a:address().port, "127.0.0.1")
+        end)
+      end)
+    end)
+    assert.equal(1, fast)
+    assert.equal(bport, from)
+    assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", err)
+  end)
+
   it("the reply form of send is done in C only while the socket may",
      function()
     local fast = {}

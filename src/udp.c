@@ -116,7 +116,8 @@ static int udp_new (lua_State *L) {
   }
   if (!lua_isnil(L, 2)) {
     lua_pushvalue(L, 2);
-    lua_setiuservalue(L, 3, UDP_UV_OWNER);
+    lua_setiuservalue(L, 3, UDP_UV_OWNER); /* kept while the box is */
+    udp_extra_of(lh)->owner = lua_topointer(L, 2);
     udp_send_owner(L, 2, 3);
   }
   lua_pushinteger(L, 0);

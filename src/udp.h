@@ -54,6 +54,7 @@ typedef struct {
   unsigned char paused;    /* pause(): not reading until resume() */
   unsigned char started;   /* recv_start was called (dgram's bind) */
   uint16_t max_dgram;      /* maxDatagramSize, or 0: whole datagrams */
+  const void *owner;       /* the owner's identity (core.udp), or NULL */
   udp_counts counts;
 } udp_extra;
 
@@ -151,6 +152,7 @@ typedef struct {
     char *carried;       /* a copy of what a failed batch left (see carry) */
     int spare_ref;       /* registry slot: the next rinfo table, or false */
     int info_ref;        /* the same for sockets with recvInfo */
+    unsigned char spare_made, info_made; /* whether each holds its table */
   } recv;
   struct {              /* udp_send.c */
     ludp_handle *owner; /* the socket the batched replies leave by */
@@ -209,6 +211,7 @@ int udp_recv_stop (lua_State *L);
 int udp_set_paused (lua_State *L);
 int udp_set_recv (lua_State *L);
 void udp_recv_close (const ludp_handle *lh);
+ludp_handle *udp_recv_owned_by (const void *owner);
 void udp_recv_rewatch (ludp_handle *lh);
 
 /* udp_quiet.c: takes the socket out of the loop's epoll set before a

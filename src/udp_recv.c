@@ -77,22 +77,26 @@ static const char deliver_key = 0; /* its registry key, by address */
 ** table is handed out once: a kept rinfo never changes.
 */
 
-/* The spare's registry slot for x's kind of rinfo: a socket with
-** recvInfo has its own, made with room for its three more fields, so that
-** adding them does not rehash the table. */
-static int spare_slot (const udp_extra *x) {
+/* The spare's registry slot for x's kind of rinfo, and whether it holds
+** the table (a flag, not a lookup, for the datagrams that find none): a
+** socket with recvInfo has its own, made with room for its three more
+** fields, so that adding them does not rehash the table. */
+static int spare_slot (const udp_extra *x, unsigned char **made) {
+  *made = x->recv_info ? &R.info_made : &R.spare_made;
   return x->recv_info ? R.info_ref : R.spare_ref;
 }
 
 /* Pushes a table for rinfo: the spare when there is one, else a new one. */
 static void push_rinfo_table (lua_State *L, const udp_extra *x) {
-  int slot = spare_slot(x);
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
+  unsigned char *made;
+  int slot = spare_slot(x, &made);
+  if (*made) {
+    *made = 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, slot);
     lua_pushboolean(L, 0);
     lua_rawseti(L, LUA_REGISTRYINDEX, slot); /* handed out: once */
     return;
   }
-  lua_pop(L, 1);
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
 }
 
@@ -106,13 +110,10 @@ static const unsigned char spare_keys[] = {UP_ADDRESS, UP_FAMILY, UP_PORT,
 
 /* Makes the spare if it was handed out; called from deliver_batch. */
 static void make_spare (lua_State *L, const udp_extra *x) {
-  int slot = spare_slot(x);
+  unsigned char *made;
+  int slot = spare_slot(x, &made);
   unsigned k;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, slot) == LUA_TTABLE) {
-    lua_pop(L, 1);
-    return;
-  }
-  lua_pop(L, 1);
+  if (*made) return;
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
   for (k = 0; k < (x->recv_info ? 7u : 4u); k++) {
     KEY(L, spare_keys[k]);
@@ -120,6 +121,7 @@ static void make_spare (lua_State *L, const udp_extra *x) {
     lua_rawset(L, -3);
   }
   lua_rawseti(L, LUA_REGISTRYINDEX, slot);
+  *made = 1;
 }
 
 /* The slot of peer 'sa' among the PEER_SLOTS kept. */
@@ -683,6 +685,17 @@ void udp_recv_rewatch (ludp_handle *lh) {
     udp_extra_of(lh)->idle = 1;
 }
 
+/* The socket being read, when 'owner' is its owner: the one a reply from
+** its listener is for, found without the owners table. Its handle is
+** open while it is read (udp_recv_close forgets it first). */
+ludp_handle *udp_recv_owned_by (const void *owner) {
+  ludp_handle *lh = P.lh;
+  return lh != NULL && owner != NULL && udp_extra_of(lh)->owner == owner &&
+             !lh->closing
+           ? lh
+           : NULL;
+}
+
 /* Before uv_close: what it carried from a failed batch goes. */
 void udp_recv_close (const ludp_handle *lh) {
   if (P.lh == lh) drop_pending();
@@ -706,4 +719,5 @@ void udp_recv_open (lua_State *L) {
   R.local_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushboolean(L, 0);
   R.info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  R.spare_made = R.info_made = 0;
 }

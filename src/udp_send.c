@@ -500,20 +500,28 @@ static int reply (lua_State *L, ludp_handle *lh, int i) {
 ** nothing after, is done here when the socket (the owner its handle was
 ** made for: see core.udp) has a handle that dgram said may take it
 ** (u:set_fast): no Lua call on an echo's hot path. Anything else goes to
-** dgram's own send (upvalue 1). Upvalue 2: the owners (owner -> box,
-** weak keys), which only core.udp fills, with UDP boxes.
+** dgram's own send (upvalue 1). The socket is the one being read when the
+** owner is its (a listener's reply: one pointer compared), else found in
+** upvalue 2, the owners (owner -> box, weak keys), which only core.udp
+** fills, with UDP boxes.
 */
 static int socket_send (lua_State *L) {
   int n = lua_gettop(L), i = 5;
   if (n >= 4) {
     while (i <= n && lua_isnil(L, i))
       i++;
-    lua_pushvalue(L, 1);
-    if (i > n && lua_rawget(L, lua_upvalueindex(2)) == LUA_TUSERDATA) {
-      ludp_handle *lh = ludp_handle_known(L, n + 1);
+    if (i > n) {
+      ludp_handle *lh;
+      ludp_gc_point(L); /* before the handle is looked at */
+      lh = udp_recv_owned_by(lua_topointer(L, 1));
+      if (lh == NULL) {
+        lua_pushvalue(L, 1);
+        if (lua_rawget(L, lua_upvalueindex(2)) == LUA_TUSERDATA)
+          lh = ludp_handle_known(L, n + 1);
+      }
       if (lh != NULL && udp_extra_of(lh)->fast && reply(L, lh, 2)) return 0;
+      lua_settop(L, n);
     }
-    lua_settop(L, n);
   }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
