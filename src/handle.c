@@ -93,18 +93,18 @@ int ludp_handle_set_onmessage (lua_State *L, int uv) {
   return 1;
 }
 
-ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt) {
-  ludp_handle **box;
-  ludp_gc_point(L); /* the box is on the stack: it stays */
-  box = test_box(L, arg, mt);
+/* The open handle in 'box', else NULL. */
+static ludp_handle *open_in (ludp_handle **box) {
   return box != NULL && *box != NULL && !(*box)->closing ? *box : NULL;
 }
 
-ludp_handle *ludp_handle_known (lua_State *L, int arg) {
-  ludp_handle **box;
+ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt) {
   ludp_gc_point(L); /* the box is on the stack: it stays */
-  box = lua_touserdata(L, arg);
-  return box != NULL && *box != NULL && !(*box)->closing ? *box : NULL;
+  return open_in(test_box(L, arg, mt));
+}
+
+ludp_handle *ludp_handle_known (lua_State *L, int arg) {
+  return open_in(lua_touserdata(L, arg));
 }
 
 void ludp_handle_anchor (lua_State *L, ludp_handle *lh, int idx) {

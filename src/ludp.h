@@ -108,7 +108,7 @@ ludp_handle *ludp_handle_test (lua_State *L, int arg, int mt);
 
 /* The open handle in the box at 'arg', else NULL, for a box its caller
 ** took from a table that only C fills with boxes of one type: no
-** metatable to check. */
+** metatable to check (and no GC point: the caller has its own). */
 ludp_handle *ludp_handle_known (lua_State *L, int arg);
 
 /* Closes the handle (no Lua call; nothing when it is closing already):

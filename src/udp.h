@@ -106,6 +106,12 @@ typedef struct {
   lua_Integer quiet;         /* reply batches sent out of the epoll set */
 } udp_paths;
 
+/* A rinfo table made ahead (udp_recv.c). */
+typedef struct {
+  int ref;  /* its registry slot: the table, or false */
+  int made; /* whether the slot holds the table */
+} udp_spare;
+
 /*
 ** Everything the UDP rooms keep between calls, for the one loop of the
 ** process (ludp_loop(), made by loop.c) and the Lua state that
@@ -150,9 +156,7 @@ typedef struct {
     ludp_sockaddr local; /* the last localAddress, string at local_ref */
     int local_ref;       /* registry slot of that string */
     char *carried;       /* a copy of what a failed batch left (see carry) */
-    int spare_ref;       /* registry slot: the next rinfo table, or false */
-    int info_ref;        /* the same for sockets with recvInfo */
-    unsigned char spare_made, info_made; /* whether each holds its table */
+    udp_spare spare[2];  /* the next rinfo table; [1]: sockets with recvInfo */
   } recv;
   struct {              /* udp_send.c */
     ludp_handle *owner; /* the socket the batched replies leave by */

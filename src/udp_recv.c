@@ -77,24 +77,22 @@ static const char deliver_key = 0; /* its registry key, by address */
 ** table is handed out once: a kept rinfo never changes.
 */
 
-/* The spare's registry slot for x's kind of rinfo, and whether it holds
-** the table (a flag, not a lookup, for the datagrams that find none): a
-** socket with recvInfo has its own, made with room for its three more
-** fields, so that adding them does not rehash the table. */
-static int spare_slot (const udp_extra *x, unsigned char **made) {
-  *made = x->recv_info ? &R.info_made : &R.spare_made;
-  return x->recv_info ? R.info_ref : R.spare_ref;
+/* The spare for x's kind of rinfo: a socket with recvInfo has its own,
+** made with room for its three more fields, so that adding them does not
+** rehash the table. Whether it is there is a flag, not a lookup, for the
+** datagrams of a batch that find it taken. */
+static udp_spare *spare_of (const udp_extra *x) {
+  return x->recv_info ? &R.spare[1] : &R.spare[0];
 }
 
 /* Pushes a table for rinfo: the spare when there is one, else a new one. */
 static void push_rinfo_table (lua_State *L, const udp_extra *x) {
-  unsigned char *made;
-  int slot = spare_slot(x, &made);
-  if (*made) {
-    *made = 0;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, slot);
+  udp_spare *sp = spare_of(x);
+  if (sp->made) {
+    sp->made = 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sp->ref);
     lua_pushboolean(L, 0);
-    lua_rawseti(L, LUA_REGISTRYINDEX, slot); /* handed out: once */
+    lua_rawseti(L, LUA_REGISTRYINDEX, sp->ref); /* handed out: once */
     return;
   }
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
@@ -110,18 +108,17 @@ static const unsigned char spare_keys[] = {UP_ADDRESS, UP_FAMILY, UP_PORT,
 
 /* Makes the spare if it was handed out; called from deliver_batch. */
 static void make_spare (lua_State *L, const udp_extra *x) {
-  unsigned char *made;
-  int slot = spare_slot(x, &made);
+  udp_spare *sp = spare_of(x);
   unsigned k;
-  if (*made) return;
+  if (sp->made) return;
   lua_createtable(L, 0, x->recv_info ? 8 : 4);
   for (k = 0; k < (x->recv_info ? 7u : 4u); k++) {
     KEY(L, spare_keys[k]);
     lua_pushboolean(L, 0); /* a placeholder: each is set before use */
     lua_rawset(L, -3);
   }
-  lua_rawseti(L, LUA_REGISTRYINDEX, slot);
-  *made = 1;
+  lua_rawseti(L, LUA_REGISTRYINDEX, sp->ref);
+  sp->made = 1;
 }
 
 /* The slot of peer 'sa' among the PEER_SLOTS kept. */
@@ -370,8 +367,9 @@ static void deliver (ludp_handle *lh) {
 ** socket empty (as plain C on libuv does, after the reply). A socket
 ** whose reads bring several datagrams, full or not, is read by recvmmsg
 ** only: there the lone read would cost a system call more each time,
-** and its reply one more. A socket with recvInfo or maxDatagramSize is always read by
-** recvmmsg, with a control buffer per datagram or slots of its size.
+** and its reply one more. A socket with recvInfo or maxDatagramSize is
+** always read by recvmmsg, with a control buffer per datagram or slots
+** of its size.
 */
 
 /*
@@ -713,11 +711,11 @@ void udp_recv_open (lua_State *L) {
   R.peers_kept = 0;
   lua_pushcclosure(L, deliver_batch, UP_PEERS);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &deliver_key);
-  lua_pushboolean(L, 0);
-  R.spare_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  for (i = 0; i < 2; i++) {
+    lua_pushboolean(L, 0);
+    R.spare[i].ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    R.spare[i].made = 0;
+  }
   lua_pushboolean(L, 0);
   R.local_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pushboolean(L, 0);
-  R.info_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  R.spare_made = R.info_made = 0;
 }
