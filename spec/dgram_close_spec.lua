@@ -320,7 +320,9 @@ end)
 -- closed before their answer have finished (they go on in libuv's thread
 -- pool, glibc opening files and sockets of its own, and under valgrind
 -- they can outlast their test; at most 10 s, a turn of the loop each
--- 10 ms). Sockets only: valgrind opens and closes descriptors of its own.
+-- 10 ms). Sockets only, as dgram_lifetime_spec counts: the pipe of
+-- io.popen shows once or twice, depending on whether ls looks before or
+-- after popen closed the child's end in this process.
 local function open_sockets()
   local deadline = core.hrtime() + 10 * 1000000000
   for _ = 1, 2 do -- what the loop's last turns let go, collected too
