@@ -220,7 +220,16 @@ void udp_recv_rewatch (ludp_handle *lh);
 
 /* udp_quiet.c: takes the socket out of the loop's epoll set before a
 ** batch of 'datagrams' replies leaves by fd (1), or leaves it there (0);
-** after a 1, udp_quiet_end puts it back. */
+** after a 1, udp_quiet_end puts it back. Only where UDP_QUIET: Linux with
+** a libuv before 1.45, whose epoll_ctl calls are direct (later versions
+** may hand them to io_uring in batches, flushed before each wait, and a
+** socket taken out and put back could then meet one of them out of
+** order); elsewhere no socket leaves the set. */
+#if defined(__linux__) && UV_VERSION_HEX < 0x012d00
+#define UDP_QUIET 1
+#else
+#define UDP_QUIET 0
+#endif
 int udp_quiet_begin (ludp_handle *lh, uv_os_fd_t fd, unsigned datagrams);
 void udp_quiet_end (ludp_handle *lh, uv_os_fd_t fd);
 void udp_recv_open (lua_State *L);

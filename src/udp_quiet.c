@@ -24,11 +24,7 @@
 
 #include "udp.h"
 
-/* libuv 1.45 and later may hand epoll_ctl calls to io_uring in batches,
-** flushed before each wait: a socket taken out and put back here could
-** then meet one of them out of order. Only the libuv this was built and
-** measured with, whose calls are direct. */
-#if defined(__linux__) && UV_VERSION_HEX < 0x012d00
+#if UDP_QUIET /* see udp.h */
 #include <poll.h>
 #include <sys/epoll.h>
 

@@ -17,7 +17,7 @@
 #include <lualib.h>
 
 #include "check.h"
-#include "ludp.h"
+#include "udp.h" /* UDP_QUIET */
 
 static int fail_adds; /* EPOLL_CTL_ADD calls still to fail */
 static int failed;    /* and those that did */
@@ -44,6 +44,13 @@ static int fail_next_add (lua_State *L) {
   return 0;
 }
 
+/* Where sockets leave the set, the batches did; elsewhere none did. */
+#if UDP_QUIET
+#define QUIET_CMP ">"
+#else
+#define QUIET_CMP "=="
+#endif
+
 static const char CHUNK[] =
   "local core, N = ..., 32\n"
   "local _, s = core.udp(4, {})\n"
@@ -68,7 +75,7 @@ static const char CHUNK[] =
   "t:unref()\n"
   "core.run()\n"
   "assert(pongs == N, 'pongs ' .. pongs)\n"
-  "assert(core.udp_paths().quiet >= before)\n";
+  "assert(core.udp_paths().quiet " QUIET_CMP " before)\n";
 
 int main (void) {
   lua_State *L = luaL_newstate();
@@ -80,7 +87,7 @@ int main (void) {
     fprintf(stderr, "chunk failed: %s\n", lua_tostring(L, -1));
     abort();
   }
-#if defined(__linux__) && UV_VERSION_HEX < 0x012d00
+#if UDP_QUIET
   ASSERT(failed == 1); /* udp_quiet_end's, and libuv's own went through */
 #else
   ASSERT(failed == 0); /* no socket leaves the set (see udp_quiet.c) */
