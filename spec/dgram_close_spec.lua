@@ -13,6 +13,7 @@ local T = require("ludp.test")
 local raised = require("helpers").raised
 
 local recorder = require("helpers").recorder
+local open_sockets = require("helpers").open_sockets
 
 -- Every method of a socket, with arguments that would be fine on an open
 -- socket; each must raise ERR_SOCKET_DGRAM_NOT_RUNNING once closed.
@@ -314,16 +315,14 @@ describe("close", function()
   end)
 end)
 
--- The process's open sockets, once what earlier tests left behind is
--- over (else one ending during a test changes the count): sockets left
--- for the collector are closed, and the host-name lookups of sockets
--- closed before their answer have finished (they go on in libuv's thread
--- pool, glibc opening files and sockets of its own, and under valgrind
--- they can outlast their test; at most 10 s, a turn of the loop each
--- 10 ms). Sockets only, as dgram_lifetime_spec counts: the pipe of
--- io.popen shows once or twice, depending on whether ls looks before or
--- after popen closed the child's end in this process.
-local function open_sockets()
+-- The process's open sockets (helpers.open_sockets), once what earlier
+-- tests left behind is over (else one ending during a test changes the
+-- count): sockets left for the collector are closed, and the host-name
+-- lookups of sockets closed before their answer have finished (they go
+-- on in libuv's thread pool, glibc opening descriptors of its own, and
+-- under valgrind they can outlast their test; at most 10 s, a turn of
+-- the loop each 10 ms).
+local function settled_sockets()
   local deadline = core.hrtime() + 10 * 1000000000
   for _ = 1, 2 do -- what the loop's last turns let go, collected too
     collectgarbage()
@@ -334,13 +333,7 @@ local function open_sockets()
       timers.clearTimeout(turn)
     end
   end
-  local p = io.popen("ls -l /proc/" .. core.pid .. "/fd")
-  local n = 0
-  for line in p:lines() do
-    if line:find("socket:[", 1, true) then n = n + 1 end
-  end
-  p:close()
-  return n
+  return open_sockets()
 end
 
 -- close() called by the socket's own lookup while a send waits for it:
@@ -352,7 +345,7 @@ describe("close from inside a custom lookup", function()
                            "throws" }) do
     it("that then " .. after, function()
       local n, closes, codes, raised_n = 40, 0, {}, 0
-      local before = open_sockets()
+      local before = settled_sockets()
       with_server(function(port, got, finish, wait)
         for _ = 1, n do
           local s
@@ -390,7 +383,7 @@ describe("close from inside a custom lookup", function()
       assert.equal(n, #codes)
       for i = 1, n do assert.equal("ERR_SOCKET_DGRAM_NOT_RUNNING", codes[i]) end
       assert.equal(after == "throws" and n or 0, raised_n)
-      assert.equal(before, open_sockets())
+      assert.equal(before, settled_sockets())
     end)
   end
 end)

@@ -14,18 +14,7 @@ local function full_gc()
   collectgarbage()
 end
 
--- Open socket descriptors of this process. Sockets only: the pipe of
--- io.popen shows once or twice, depending on whether ls looks before or
--- after popen closed the child's end in this process.
-local function fd_count()
-  local p = assert(io.popen("ls -l /proc/" .. core.pid .. "/fd"))
-  local n = 0
-  for line in p:lines() do
-    if line:find("-> socket:", 1, true) then n = n + 1 end
-  end
-  p:close()
-  return n
-end
+local open_sockets = require("helpers").open_sockets
 
 local round_trips = require("helpers").round_trips
 
@@ -119,7 +108,7 @@ describe("an unbound socket", function()
         local port = holder:address().port
         local ref, failed = weak(), 0
         local strong = {}          -- held until counted (LUDP_GC_STRESS)
-        before = fd_count()
+        before = open_sockets()
         for i = 1, 20 do
           local s = dgram.createSocket("udp4")
           ref[i], strong[i] = s, s
@@ -128,7 +117,7 @@ describe("an unbound socket", function()
             failed = failed + 1
             if failed == 20 then
               core.next_tick(function()
-                assert.is_true(fd_count() >= before + #strong)
+                assert.is_true(open_sockets() >= before + #strong)
                 strong = nil
                 full_gc()
                 assert.is_nil(next(ref))
@@ -140,7 +129,7 @@ describe("an unbound socket", function()
         end
       end)
     end)
-    after = fd_count()
+    after = open_sockets()
     assert.equal(before - 1, after)   -- the holder is closed too
   end)
 

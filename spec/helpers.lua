@@ -151,4 +151,18 @@ function helpers.temp_files(after_each)
   end
 end
 
+-- The open sockets of this process. Sockets only: the pipe of io.popen
+-- shows once or twice, depending on whether ls looks before or after
+-- popen closed the child's end in this process.
+function helpers.open_sockets()
+  local pid = require("ludp.core").pid -- when called: see the top
+  local p = assert(io.popen("ls -l /proc/" .. pid .. "/fd"))
+  local n = 0
+  for line in p:lines() do
+    if line:find("-> socket:", 1, true) then n = n + 1 end
+  end
+  p:close()
+  return n
+end
+
 return helpers
